@@ -1,0 +1,70 @@
+/* args.c — argument parsing helpers; see args.h. */
+#include "server/args.h"
+
+#include <strings.h>
+
+#include "server/config.h"
+#include "server/reply.h"
+#include "server/server.h"
+#include "storage/num.h"
+#include "storage/store.h"
+
+int arg_is(const arg *a, const char *word) {
+    size_t n = 0;
+    while (word[n]) n++;
+    return a->len == n && strncasecmp(a->p, word, n) == 0;
+}
+
+int arg_ll_or_reply(client *c, const arg *a, long long *out, const char *msg) {
+    if (num_parse_ll(a->p, a->len, out) != 0) {
+        reply_error(c, msg ? msg : ERR_NOT_INT);
+        return -1;
+    }
+    return 0;
+}
+
+int arg_double_or_reply(client *c, const arg *a, double *out, const char *msg) {
+    if (num_parse_double(a->p, a->len, out) != 0) {
+        reply_error(c, msg ? msg : ERR_NOT_FLOAT);
+        return -1;
+    }
+    return 0;
+}
+
+int arg_range_or_reply(client *c, const arg *a, long long min, long long max, long long *out,
+                       const char *msg) {
+    long long v;
+    if (num_parse_ll(a->p, a->len, &v) != 0 || v < min || v > max) {
+        reply_error(c, msg ? msg : ERR_NOT_INT);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int arg_db_or_reply(client *c, const arg *a, int *db) {
+    long long v;
+    if (num_parse_ll(a->p, a->len, &v) != 0 || v < INT32_MIN || v > INT32_MAX) {
+        reply_error(c, ERR_NOT_INT);
+        return -1;
+    }
+    if (v < 0 || v >= cfg.databases) {
+        reply_error(c, ERR_DB_RANGE);
+        return -1;
+    }
+    *db = (int)v;
+    return 0;
+}
+
+void reply_store_error(client *c, int rc) {
+    switch (rc) {
+    case ST_WRONGTYPE: reply_error(c, ERR_WRONGTYPE); break;
+    case ST_NOSPACE:
+        reply_error(c, "-MISCONF Errors writing to disk: No space left on device. Commands that "
+                       "may modify the data set are refused until space is freed; reads keep "
+                       "working.");
+        break;
+    case ST_NOMEM: reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'."); break;
+    default: reply_errorf(c, "storage error: %s", store_strerror(rc)); break;
+    }
+}

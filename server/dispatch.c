@@ -1,0 +1,165 @@
+/* dispatch.c — from a parsed request to a command's execution.
+ *
+ * process_command() applies the generic checks in Redis's order (unknown
+ * command, arity, authentication, family intercepts such as MULTI queueing,
+ * disk space for writes, CLIENT PAUSE) and then call_command() runs the
+ * procedure with timing, stats, slowlog and MONITOR feeding. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "server/cmdtable.h"
+#include "server/config.h"
+#include "server/hooks.h"
+#include "server/reply.h"
+#include "server/server.h"
+#include "server/slowlog.h"
+
+int64_t mstime(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+int64_t ustime(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+int server_databases(void) {
+    return (int)cfg.databases;
+}
+
+static void unknown_command(client *c) {
+    char args[256];
+    size_t o = 0;
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && o < 128; i++) {
+        int room = 128 - (int)o;
+        o += (size_t)snprintf(args + o, sizeof args - o, "'%.*s' ",
+                              (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room),
+                              c->argv[i].p);
+    }
+    reply_errorf(c, "unknown command '%.*s', with args beginning with: %s",
+                 (int)(c->argv[0].len > 128 ? 128 : c->argv[0].len), c->argv[0].p, args);
+}
+
+static void feed_monitors(client *c) {
+    if (srv.nmonitors == 0) return;
+    buf line = {0};
+    int64_t us = ustime();
+    buf_printf(&line, "+%lld.%06lld [%d %s] ", (long long)(us / 1000000),
+               (long long)(us % 1000000), c->db, c->fd < 0 ? "lua" : c->addr);
+    for (int i = 0; i < c->argc; i++) {
+        buf_append(&line, "\"", 1);
+        for (size_t j = 0; j < c->argv[i].len; j++) {
+            unsigned char ch = (unsigned char)c->argv[i].p[j];
+            if (ch == '"' || ch == '\\') buf_printf(&line, "\\%c", ch);
+            else if (ch == '\n') buf_append(&line, "\\n", 2);
+            else if (ch == '\r') buf_append(&line, "\\r", 2);
+            else if (ch == '\t') buf_append(&line, "\\t", 2);
+            else if (ch < 32 || ch > 126) buf_printf(&line, "\\x%02x", ch);
+            else buf_append(&line, (const char *)&ch, 1);
+        }
+        buf_append(&line, i + 1 < c->argc ? "\" " : "\"", i + 1 < c->argc ? 2 : 1);
+    }
+    buf_append(&line, "\r\n", 2);
+    for (int i = 0; i < srv.nmonitors; i++) {
+        client *m = srv.monitors[i];
+        if (m == c || (m->flags & CLIENT_CLOSED)) continue;
+        buf_append(&m->reply, line.p, line.len);
+        server_client_pending_write(m);
+    }
+    buf_free(&line);
+}
+
+void call_command(client *c, const struct command *cmd) {
+    client *prev = srv.current;
+    srv.current = c;
+    c->cmd = cmd;
+    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c);
+    uint64_t errs_before = srv.stat_total_error_replies;
+    int64_t start = ustime();
+    ks_set_now(srv.ks, start / 1000);
+    cmd->proc(c);
+    int64_t dur = ustime() - start;
+    struct cmd_stats *st = cmd_stats(cmd);
+    st->calls++;
+    st->usec += (uint64_t)dur;
+    if (srv.stat_total_error_replies != errs_before) st->failed_calls++;
+    srv.stat_numcommands++;
+    c->last_cmd = cmd;
+    c->cmds_processed++;
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
+    srv.current = prev;
+}
+
+/* The reply for a container command (CONFIG, OBJECT, ...) whose
+ * subcommand is unknown. Containers' own procs call it. */
+void container_unknown_subcommand(client *c) {
+    const char *name = c->cmd ? c->cmd->name : "";
+    char up[64];
+    size_t n = strlen(name);
+    if (n >= sizeof up) n = sizeof up - 1;
+    for (size_t i = 0; i < n; i++)
+        up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+    up[n] = '\0';
+    if (c->argc < 2) {
+        reply_errorf(c, "wrong number of arguments for '%s' command", name);
+        return;
+    }
+    reply_errorf(c, "unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
+}
+
+void process_command(client *c) {
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+        c->flags |= CLIENT_REPLY_SKIP;
+    }
+    const struct command *cmd = cmd_lookup_argv(c->argc, c->argv);
+    if (!cmd) {
+        unknown_command(c);
+        goto rejected;
+    }
+    if (cmd->nsubcmds && c->argc >= 2 && cmd->parent == NULL) {
+        c->cmd = cmd;
+        container_unknown_subcommand(c);
+        cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    if (!cmd_arity_ok(cmd, c->argc)) {
+        reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
+        cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+        reply_error(c, "-NOAUTH Authentication required.");
+        cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    if (hooks_intercept(c, cmd)) goto done;
+    if (srv.pause_until_ms && mstime() < srv.pause_until_ms &&
+        (!srv.pause_writes_only || (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))) {
+        c->flags |= CLIENT_PAUSED;
+        return;
+    }
+    if (cmd->flags & (CMD_WRITE | CMD_DENYOOM)) {
+        size_t bytes = 4096;
+        for (int i = 0; i < c->argc; i++) bytes += c->argv[i].len + 16;
+        if (store_reserve(srv.st, bytes * 2) == ST_NOSPACE) {
+            reply_error(c, "-MISCONF Errors writing to disk: No space left on device. "
+                           "Commands that may modify the data set are refused until space "
+                           "is freed; reads keep working.");
+            cmd_stats(cmd)->rejected_calls++;
+            goto rejected;
+        }
+    }
+    call_command(c, cmd);
+    goto done;
+rejected:;
+done:
+    c->flags &= ~CLIENT_REPLY_SKIP;
+}

@@ -1,0 +1,481 @@
+/* net.c — listeners, connections, reading requests and writing replies.
+ *
+ * The tick: libev calls read callbacks, which parse and execute commands;
+ * replies accumulate in each client's buffer. The ev_prepare "before sleep"
+ * hook then commits the tick's writes to the WAL (fdatasync with
+ * appendfsync always) and only after that writes the replies out: a client
+ * is never told OK for a write that is not yet in the log.
+ *
+ * Clients are freed only in before_sleep (CLIENT_CLOSED), never in the middle
+ * of a command, so a command may kill any client, itself included. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/cmdtable.h"
+#include "server/config.h"
+#include "server/hooks.h"
+#include "server/reply.h"
+#include "server/resp.h"
+#include "server/server.h"
+
+#define READ_CHUNK (16 * 1024)
+
+static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+void server_client_pending_write(client *c) {
+    if (c->flags & CLIENT_PENDING_WRITE || c->fd < 0) return;
+    c->flags |= CLIENT_PENDING_WRITE;
+    c->pw_next = srv.pending_write;
+    srv.pending_write = c;
+}
+
+client *client_by_id(uint64_t id) {
+    for (client *c = srv.clients; c; c = c->next)
+        if (c->id == id && !(c->flags & CLIENT_CLOSED)) return c;
+    return NULL;
+}
+
+void client_close_after_reply(client *c) {
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+static void set_nonblock(int fd) {
+    int fl = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void fmt_addr(const struct sockaddr_storage *sa, char *out, size_t cap) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const void *)sa;
+        inet_ntop(AF_INET, &s->sin_addr, host, sizeof host);
+        port = ntohs(s->sin_port);
+        snprintf(out, cap, "%s:%d", host, port);
+    } else if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const void *)sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
+        port = ntohs(s->sin6_port);
+        snprintf(out, cap, "%s:%d", host, port);
+    } else {
+        snprintf(out, cap, "?:0");
+    }
+}
+
+static int is_loopback(const struct sockaddr_storage *sa) {
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const void *)sa;
+        return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const void *)sa;
+        return IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) || IN6_IS_ADDR_V4MAPPED(&s->sin6_addr);
+    }
+    return 1;
+}
+
+static client *client_new(int fd) {
+    client *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->fd = fd;
+    c->id = ++srv.next_client_id;
+    c->resp = 2;
+    c->ctime_ms = c->last_interaction_ms = mstime();
+    c->parser = malloc(sizeof(resp_parser));
+    resp_parser_init(c->parser, (long long)cfg.proto_max_bulk_len);
+    if (!cfg.requirepass || !cfg.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    c->next = srv.clients;
+    if (srv.clients) srv.clients->prev = c;
+    srv.clients = c;
+    srv.nclients++;
+    if (fd >= 0) {
+        ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+        c->rio.data = c;
+        ev_io_start(srv.loop, &c->rio);
+        ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+        c->wio.data = c;
+    }
+    return c;
+}
+
+/* Mark for freeing at the end of the tick. */
+void client_free(client *c) {
+    if (c->flags & CLIENT_CLOSED) return;
+    c->flags |= CLIENT_CLOSED;
+    if (c->fd >= 0) {
+        ev_io_stop(srv.loop, &c->rio);
+        ev_io_stop(srv.loop, &c->wio);
+        close(c->fd);
+        c->fd = -1;
+    }
+    hooks_client_closing(c);
+}
+
+static void client_release(client *c) {
+    if (c->prev) c->prev->next = c->next;
+    else srv.clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    srv.nclients--;
+    buf_free(&c->query);
+    buf_free(&c->reply);
+    resp_parser_free(c->parser);
+    free(c->parser);
+    free(c->argv);
+    free(c->name);
+    free(c);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop;
+    (void)revents;
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage sa;
+        socklen_t slen = sizeof sa;
+        int fd = accept4(w->fd, (struct sockaddr *)&sa, &slen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                server_log(3, "accept: %s", strerror(errno));
+            return;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (cfg.tcp_keepalive > 0) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        if (srv.nclients >= cfg.maxclients) {
+            const char *msg = "-ERR max number of clients reached\r\n";
+            if (write(fd, msg, strlen(msg)) < 0) { /* best effort */
+            }
+            close(fd);
+            srv.stat_rejected_conn++;
+            continue;
+        }
+        if (cfg.protected_mode && (!cfg.requirepass || !cfg.requirepass[0]) && !is_loopback(&sa) &&
+            !strcmp(cfg.bind, "127.0.0.1")) {
+            const char *msg =
+                "-DENIED lodis is running in protected mode because protected mode is enabled "
+                "and no password is set for the default user. Connect from the loopback "
+                "interface, or set requirepass, or disable protected mode with "
+                "CONFIG SET protected-mode no, then restart.\r\n";
+            if (write(fd, msg, strlen(msg)) < 0) {
+            }
+            close(fd);
+            srv.stat_rejected_conn++;
+            continue;
+        }
+        client *c = client_new(fd);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        fmt_addr(&sa, c->addr, sizeof c->addr);
+        struct sockaddr_storage la;
+        socklen_t llen = sizeof la;
+        if (getsockname(fd, (struct sockaddr *)&la, &llen) == 0)
+            fmt_addr(&la, c->laddr, sizeof c->laddr);
+        srv.stat_numconnections++;
+    }
+}
+
+int server_listen(void) {
+    char *binds = strdup(cfg.bind && cfg.bind[0] ? cfg.bind : "127.0.0.1");
+    char *save = NULL;
+    int ok = 0;
+    for (char *h = strtok_r(binds, " ", &save); h; h = strtok_r(NULL, " ", &save)) {
+        const char *host = h;
+        int optional = 0;
+        if (host[0] == '-') {
+            optional = 1;
+            host++;
+        }
+        if (!strcmp(host, "*")) host = "0.0.0.0";
+        struct addrinfo hints = {0}, *res;
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+        char port[16];
+        snprintf(port, sizeof port, "%lld", cfg.port);
+        if (getaddrinfo(host, port, &hints, &res) != 0) {
+            if (optional) continue;
+            server_log(3, "Invalid bind address '%s'", host);
+            free(binds);
+            return -1;
+        }
+        int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+            listen(fd, (int)cfg.tcp_backlog) != 0) {
+            int e = errno;
+            freeaddrinfo(res);
+            if (fd >= 0) close(fd);
+            if (optional) continue;
+            server_log(3, "Could not create server TCP listening socket %s:%lld: %s", host,
+                       cfg.port, strerror(e));
+            free(binds);
+            return -1;
+        }
+        freeaddrinfo(res);
+        set_nonblock(fd);
+        if (srv.nlisten < 16) {
+            srv.listen_fd[srv.nlisten] = fd;
+            ev_io_init(&srv.listen_io[srv.nlisten], accept_cb, fd, EV_READ);
+            ev_io_start(srv.loop, &srv.listen_io[srv.nlisten]);
+            srv.nlisten++;
+            ok = 1;
+        }
+    }
+    free(binds);
+    if (!ok) server_log(3, "No listening socket could be created");
+    return ok ? 0 : -1;
+}
+
+void server_close_listeners(void) {
+    for (int i = 0; i < srv.nlisten; i++) {
+        ev_io_stop(srv.loop, &srv.listen_io[i]);
+        close(srv.listen_fd[i]);
+    }
+    srv.nlisten = 0;
+}
+
+/* Protocol error: reply, then close after the reply is out. */
+static void protocol_error(client *c, const char *msg) {
+    reply_error(c, msg);
+    server_log(1, "Protocol error (%s) from client: id=%llu addr=%s", msg,
+               (unsigned long long)c->id, c->addr);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+/* Parse and run every complete request in the query buffer. */
+void client_process_input(client *c) {
+    resp_parser *p = c->parser;
+    while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSED | CLIENT_BLOCKED |
+                         CLIENT_PAUSED))) {
+        size_t avail = c->query.len - c->qpos;
+        if (avail == 0) break;
+        size_t used = 0, hint = 0;
+        p->max_bulk = (long long)cfg.proto_max_bulk_len;
+        int r = resp_parse(p, c->query.p + c->qpos, avail, &used, &hint);
+        if (r == RESP_INCOMPLETE) {
+            if (hint > avail) buf_reserve(&c->query, hint - avail);
+            break;
+        }
+        if (r == RESP_ERR) {
+            protocol_error(c, p->err);
+            resp_parser_reset(p);
+            break;
+        }
+        if (r == RESP_EMPTY) {
+            c->qpos += used;
+            continue;
+        }
+        if (p->argc > c->argv_cap) {
+            int nc = p->argc < 16 ? 16 : p->argc;
+            arg *na = realloc(c->argv, (size_t)nc * sizeof *na);
+            if (!na) abort();
+            c->argv = na;
+            c->argv_cap = nc;
+        }
+        char *base = c->query.p + c->qpos;
+        for (int i = 0; i < p->argc; i++) {
+            c->argv[i].p = base + p->argv[i].off;
+            c->argv[i].len = p->argv[i].len;
+        }
+        c->argc = p->argc;
+        size_t start = c->qpos;
+        process_command(c);
+        if (c->flags & CLIENT_PAUSED) {
+            /* The request stays in the buffer and runs again on unpause. */
+            c->qpos = start;
+            break;
+        }
+        c->qpos = start + used;
+        c->argc = 0;
+    }
+    if (c->qpos > 0 && !(c->flags & CLIENT_PAUSED)) {
+        buf_consume(&c->query, c->qpos);
+        c->qpos = 0;
+    }
+}
+
+static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop;
+    (void)revents;
+    client *c = w->data;
+    size_t want = READ_CHUNK;
+    if (c->query.cap > c->query.len + 1 && c->query.cap - c->query.len - 1 > want)
+        want = c->query.cap - c->query.len - 1;
+    buf_reserve(&c->query, want);
+    ssize_t n = read(c->fd, c->query.p + c->query.len, want);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        client_free(c);
+        return;
+    }
+    srv.stat_io_reads++;
+    c->query.len += (size_t)n;
+    c->query.p[c->query.len] = '\0';
+    srv.stat_net_input_bytes += (uint64_t)n;
+    c->last_interaction_ms = mstime();
+    if (c->query.len > cfg.client_query_buffer_limit) {
+        server_log(3, "Closing client that reached max query buffer length: id=%llu addr=%s "
+                      "(qbuf=%zu)", (unsigned long long)c->id, c->addr, c->query.len);
+        client_free(c);
+        return;
+    }
+    if (c->flags & CLIENT_PAUSED) return;
+    client_process_input(c);
+}
+
+/* Output buffer limits: Redis's client-output-buffer-limit semantics. */
+static int obuf_over_limit(client *c) {
+    int cl = c->pubsub_state && (c->flags & CLIENT_PUBSUB) ? OBUF_PUBSUB : OBUF_NORMAL;
+    const obuf_limit *l = &cfg.obuf[cl];
+    size_t used = c->reply.len - c->sentlen;
+    if (l->hard && used >= l->hard) return 1;
+    if (l->soft && used >= l->soft) {
+        int64_t now = mstime();
+        if (!c->obuf_soft_since_ms) c->obuf_soft_since_ms = now;
+        else if (now - (int64_t)c->obuf_soft_since_ms >= l->soft_seconds * 1000) return 1;
+    } else {
+        c->obuf_soft_since_ms = 0;
+    }
+    return 0;
+}
+
+/* Write as much as the socket takes. Returns -1 if the client was freed. */
+static int client_write(client *c) {
+    while (c->sentlen < c->reply.len) {
+        ssize_t n = write(c->fd, c->reply.p + c->sentlen, c->reply.len - c->sentlen);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) break;
+            client_free(c);
+            return -1;
+        }
+        srv.stat_io_writes++;
+        srv.stat_net_output_bytes += (uint64_t)n;
+        c->sentlen += (size_t)n;
+    }
+    if (c->sentlen == c->reply.len) {
+        c->sentlen = 0;
+        c->reply.len = 0;
+        if (c->reply.cap > 1024 * 1024) buf_free(&c->reply);
+        if (c->wio_active) {
+            ev_io_stop(srv.loop, &c->wio);
+            c->wio_active = 0;
+        }
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+            client_free(c);
+            return -1;
+        }
+        return 0;
+    }
+    if (c->sentlen > (1u << 20)) {
+        buf_consume(&c->reply, c->sentlen);
+        c->sentlen = 0;
+    }
+    if (obuf_over_limit(c)) {
+        server_log(3, "Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of "
+                      "output buffer limits.", (unsigned long long)c->id, c->addr);
+        client_free(c);
+        return -1;
+    }
+    if (!c->wio_active) {
+        ev_io_start(srv.loop, &c->wio);
+        c->wio_active = 1;
+    }
+    return 0;
+}
+
+static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
+    (void)loop;
+    (void)revents;
+    client *c = w->data;
+    client_write(c);
+}
+
+/* before sleep: commit, then flush replies, then free closed clients. */
+void server_before_sleep(void) {
+    hooks_before_sleep();
+    ks_flush_counters(srv.ks);
+    int rc = store_commit(srv.st);
+    if (rc != ST_OK) server_log(3, "WAL commit failed: %s", store_strerror(rc));
+    client *c = srv.pending_write;
+    srv.pending_write = NULL;
+    while (c) {
+        client *next = c->pw_next;
+        c->flags &= ~CLIENT_PENDING_WRITE;
+        c->pw_next = NULL;
+        if (!(c->flags & CLIENT_CLOSED) && c->fd >= 0) client_write(c);
+        c = next;
+    }
+    /* Clients whose replies are all out and that asked to close. */
+    for (client *x = srv.clients; x; x = x->next)
+        if ((x->flags & CLIENT_CLOSE_AFTER_REPLY) && !(x->flags & CLIENT_CLOSED) &&
+            x->reply.len == 0)
+            client_free(x);
+    client *x = srv.clients;
+    while (x) {
+        client *next = x->next;
+        if (x->flags & CLIENT_CLOSED) client_release(x);
+        x = next;
+    }
+    store_end_tick(srv.st);
+}
+
+/* A client with no socket (Lua, MULTI replay, internal use). */
+client *client_create_fake(void) {
+    client *c = client_new(-1);
+    c->flags |= CLIENT_AUTHENTICATED;
+    return c;
+}
+
+void client_destroy_fake(client *c) {
+    client_free(c);
+}
+
+void server_free_all_clients(void) {
+    for (client *c = srv.clients; c; c = c->next) client_free(c);
+    client *x = srv.clients;
+    while (x) {
+        client *next = x->next;
+        client_release(x);
+        x = next;
+    }
+}
+
+void client_info_string(client *c, buf *o) {
+    int64_t now = mstime();
+    char flags[16];
+    int f = 0;
+    if (c->flags & CLIENT_MULTI) flags[f++] = 'x';
+    if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
+    if (c->flags & CLIENT_MONITOR) flags[f++] = 'O';
+    if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
+    if (c->flags & CLIENT_NO_EVICT) flags[f++] = 'e';
+    if (f == 0) flags[f++] = 'N';
+    flags[f] = '\0';
+    char cmdname[64] = "NULL";
+    if (c->last_cmd) cmd_fullname(c->last_cmd, cmdname, sizeof cmdname);
+    buf_printf(o,
+               "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
+               "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 "
+               "rbs=%zu rbp=%zu obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default "
+               "redir=-1 resp=%d",
+               (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
+               (long long)((now - c->ctime_ms) / 1000),
+               (long long)((now - c->last_interaction_ms) / 1000), flags, c->db,
+               c->query.len - c->qpos, c->query.cap ? c->query.cap - c->query.len : 0,
+               c->reply.cap, c->reply.len, c->reply.len, c->query.cap + c->reply.cap + sizeof *c,
+               cmdname, c->resp);
+}

@@ -1,0 +1,136 @@
+/* server.h — the server's global state and the services the connection
+ * layer offers to commands. Not a god header: command families include what
+ * they use (reply.h, client.h, keyspace.h) and this for `srv` itself. */
+#ifndef LODIS_SERVER_H
+#define LODIS_SERVER_H
+
+#include <stdint.h>
+#include <ev.h>
+
+#include "server/client.h"
+#include "storage/keyspace.h"
+#include "storage/store.h"
+
+struct config; /* config.h */
+
+#define LODIS_VERSION "7.0.15"   /* the Redis version whose behaviour lodis follows */
+#define LODIS_OWN_VERSION "0.1.0"
+
+typedef struct slowlog_entry {
+    long long id;
+    int64_t time;      /* unix seconds */
+    int64_t duration;  /* microseconds */
+    int argc;
+    char **argv;       /* truncated copies */
+    size_t *argvlen;
+    char peer[64];
+    char name[64];
+} slowlog_entry;
+
+typedef struct server {
+    struct ev_loop *loop;
+    ev_io listen_io[16];
+    int listen_fd[16];
+    int nlisten;
+    ev_prepare before_sleep;
+    ev_timer cron;
+    ev_async store_async;
+    ev_signal sigterm, sigint;
+
+    store *st;
+    ks *ks;
+
+    client *clients;          /* all connected clients */
+    client *pending_write;    /* clients with replies to flush */
+    uint64_t next_client_id;
+    long long nclients;
+    client *current;          /* client whose command is running */
+
+    /* state */
+    int64_t start_ms;
+    int64_t lastsave;         /* unix seconds */
+    int shutdown_asap;
+    int shutdown_flags;
+    int active_expire_enabled;
+    int64_t pause_until_ms;
+    int pause_writes_only;
+    uint64_t dirty;           /* writes since last save */
+    int64_t cron_loops;
+    int reclaim_pending;
+    char run_id[41];
+    char *executable;
+    char *configfile;
+    int64_t loading_ms;       /* how long store open + replay took */
+
+    /* stats */
+    uint64_t stat_numcommands;
+    uint64_t stat_numconnections;
+    uint64_t stat_rejected_conn;
+    uint64_t stat_expiredkeys;
+    uint64_t stat_keyspace_hits, stat_keyspace_misses;
+    uint64_t stat_net_input_bytes, stat_net_output_bytes;
+    uint64_t stat_total_error_replies;
+    uint64_t stat_reclaimed;
+    uint64_t stat_evictedkeys;
+    uint64_t stat_unexpected_error_replies;
+    uint64_t stat_io_reads, stat_io_writes;
+    int64_t stat_peak_memory;
+    struct errstat *errstats;  /* INFO errorstats */
+
+    /* slowlog */
+    slowlog_entry *slowlog;
+    int slowlog_len, slowlog_cap;
+    long long slowlog_next_id;
+
+    /* monitors */
+    client **monitors;
+    int nmonitors, monitors_cap;
+
+    /* latency monitor */
+    struct latency_state *latency;
+} server;
+
+extern server srv;
+
+/* Time */
+int64_t mstime(void);
+int64_t ustime(void);
+
+/* Connection layer services (net.c) */
+void server_client_pending_write(client *c);
+void server_count_error(const char *code);
+void server_reset_errorstats(void);
+void client_free(client *c);
+client *client_by_id(uint64_t id);
+/* Close the client after its pending replies are written. */
+void client_close_after_reply(client *c);
+void client_info_string(client *c, buf *out);
+/* Parse and run the requests waiting in the client's query buffer. */
+void client_process_input(client *c);
+/* A client without a socket, for scripts and internal callers. */
+client *client_create_fake(void);
+void client_destroy_fake(client *c);
+int server_listen(void);
+void server_close_listeners(void);
+void server_free_all_clients(void);
+/* The tick's end: commit the WAL batch, write replies, free closed clients. */
+void server_before_sleep(void);
+void server_cron(void);
+void server_unpause(void);
+int server_errorstat_next(void **it, const char **code, uint64_t *count);
+
+/* Logging (log.c): levels as in Redis: 0 debug, 1 verbose, 2 notice, 3 warning */
+void server_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Dispatch (dispatch.c) */
+void process_command(client *c);
+void call_command(client *c, const struct command *cmd);
+/* Reply for a container command called with an unknown subcommand. */
+void container_unknown_subcommand(client *c);
+int server_databases(void);
+
+/* Periodic work and persistence (server.c) */
+int server_save(void);  /* checkpoint + snapshot: 0 ok, -1 failed */
+void server_prepare_shutdown(int flags);
+
+#endif

@@ -1,0 +1,257 @@
+/* cursor.c — ordered iteration over the merged view (active memtable over
+ * frozen memtable over LMDB), in both directions.
+ *
+ * Each source keeps its own position; the merged position is the smallest
+ * (forward) or largest (backward) key among them, the newest layer winning
+ * ties. Tombstones hide the key in older layers and are skipped. The merged
+ * key is copied, so the cursor survives writes to the memtable (nodes are
+ * never freed before the memtable is) but not the end of the tick. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/store_int.h"
+
+enum { SRC_ACTIVE, SRC_FROZEN, SRC_LMDB, NSRC };
+
+typedef struct src {
+    int valid;
+    const uint8_t *k, *v;
+    size_t klen, vlen;
+    int tomb;
+    mt_node *node;
+} src;
+
+struct store_cursor {
+    store *s;
+    int dbi;
+    MDB_cursor *mc;
+    src src[NSRC];
+    int dir;   /* +1 forward, -1 backward */
+    int valid;
+    int win;   /* source of the current entry */
+    uint8_t *cur;
+    size_t curlen, curcap;
+};
+
+static void set_node(src *x, mt_node *n) {
+    x->node = n;
+    x->valid = n != NULL;
+    if (n) {
+        x->k = mt_key(n);
+        x->klen = n->klen;
+        x->v = n->val;
+        x->vlen = n->vlen;
+        x->tomb = n->val == NULL;
+    }
+}
+
+static void set_mdb(src *x, int rc, MDB_val *k, MDB_val *v) {
+    x->valid = rc == 0;
+    x->tomb = 0;
+    if (rc == 0) {
+        x->k = k->mv_data;
+        x->klen = k->mv_size;
+        x->v = v->mv_data;
+        x->vlen = v->mv_size;
+    }
+}
+
+static memtable *layer(store_cursor *c, int i) {
+    return i == SRC_ACTIVE ? c->s->active : c->s->frozen;
+}
+
+/* Position source i at first key >= k (strict: > k). */
+static void src_seek_ge(store_cursor *c, int i, const void *k, size_t klen, int strict) {
+    src *x = &c->src[i];
+    if (i == SRC_LMDB) {
+        if (!c->mc) {
+            x->valid = 0;
+            return;
+        }
+        MDB_val mk = {klen, (void *)k}, mv;
+        int rc = k ? mdb_cursor_get(c->mc, &mk, &mv, MDB_SET_RANGE)
+                   : mdb_cursor_get(c->mc, &mk, &mv, MDB_FIRST);
+        if (rc == 0 && strict && k && mt_cmp(mk.mv_data, mk.mv_size, k, klen) == 0)
+            rc = mdb_cursor_get(c->mc, &mk, &mv, MDB_NEXT);
+        set_mdb(x, rc, &mk, &mv);
+        return;
+    }
+    memtable *m = layer(c, i);
+    if (!m) {
+        x->valid = 0;
+        return;
+    }
+    mt_node *n = mt_seek_ge(m, c->dbi, k, klen);
+    if (n && strict && k && mt_cmp(mt_key(n), n->klen, k, klen) == 0) n = n->next[0];
+    set_node(x, n);
+}
+
+/* Position source i at last key <= k (strict: < k). */
+static void src_seek_le(store_cursor *c, int i, const void *k, size_t klen, int strict) {
+    src *x = &c->src[i];
+    if (i == SRC_LMDB) {
+        if (!c->mc) {
+            x->valid = 0;
+            return;
+        }
+        MDB_val mk, mv;
+        int rc;
+        if (!k) {
+            rc = mdb_cursor_get(c->mc, &mk, &mv, MDB_LAST);
+        } else {
+            mk.mv_size = klen;
+            mk.mv_data = (void *)k;
+            rc = mdb_cursor_get(c->mc, &mk, &mv, MDB_SET_RANGE);
+            if (rc == MDB_NOTFOUND) {
+                rc = mdb_cursor_get(c->mc, &mk, &mv, MDB_LAST);
+            } else if (rc == 0) {
+                int cmp = mt_cmp(mk.mv_data, mk.mv_size, k, klen);
+                if (cmp > 0 || (cmp == 0 && strict))
+                    rc = mdb_cursor_get(c->mc, &mk, &mv, MDB_PREV);
+            }
+        }
+        set_mdb(x, rc, &mk, &mv);
+        return;
+    }
+    memtable *m = layer(c, i);
+    if (!m) {
+        x->valid = 0;
+        return;
+    }
+    set_node(x, mt_seek_lt(m, c->dbi, k, klen, strict));
+}
+
+static void src_step(store_cursor *c, int i) {
+    src *x = &c->src[i];
+    if (!x->valid) return;
+    if (i == SRC_LMDB) {
+        MDB_val mk, mv;
+        int rc = mdb_cursor_get(c->mc, &mk, &mv, c->dir > 0 ? MDB_NEXT : MDB_PREV);
+        set_mdb(x, rc, &mk, &mv);
+        return;
+    }
+    if (c->dir > 0) set_node(x, x->node->next[0]);
+    else set_node(x, mt_seek_lt(layer(c, i), c->dbi, x->k, x->klen, 1));
+}
+
+/* Pick the merged entry; skip tombstones. */
+static int resolve(store_cursor *c) {
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < NSRC; i++) {
+            src *x = &c->src[i];
+            if (!x->valid) continue;
+            if (best < 0) {
+                best = i;
+                continue;
+            }
+            int cmp = mt_cmp(x->k, x->klen, c->src[best].k, c->src[best].klen);
+            if (cmp * c->dir < 0) best = i; /* ties: keep the newer layer */
+        }
+        if (best < 0) {
+            c->valid = 0;
+            return ST_NOTFOUND;
+        }
+        src *b = &c->src[best];
+        if (b->tomb) {
+            /* Hidden key: advance every source sitting on it. */
+            uint8_t stackk[512];
+            size_t kl = b->klen;
+            memcpy(stackk, b->k, kl);
+            for (int i = 0; i < NSRC; i++)
+                if (c->src[i].valid && mt_cmp(c->src[i].k, c->src[i].klen, stackk, kl) == 0)
+                    src_step(c, i);
+            continue;
+        }
+        c->win = best;
+        if (b->klen > c->curcap) {
+            uint8_t *nc = realloc(c->cur, b->klen);
+            if (!nc) return ST_NOMEM;
+            c->cur = nc;
+            c->curcap = b->klen;
+        }
+        memcpy(c->cur, b->k, b->klen);
+        c->curlen = b->klen;
+        c->valid = 1;
+        return ST_OK;
+    }
+}
+
+int store_cursor_open(store *s, int dbi, store_cursor **out) {
+    store_cursor *c = calloc(1, sizeof *c);
+    if (!c) return ST_NOMEM;
+    c->s = s;
+    c->dbi = dbi;
+    c->dir = 1;
+    MDB_txn *t = store_rtxn(s);
+    if (!t || mdb_cursor_open(t, s->dbi[dbi], &c->mc) != 0) {
+        free(c);
+        return ST_IO;
+    }
+    *out = c;
+    return ST_OK;
+}
+
+int store_cursor_seek(store_cursor *c, const void *k, size_t klen) {
+    c->dir = 1;
+    for (int i = 0; i < NSRC; i++) src_seek_ge(c, i, k, klen, 0);
+    return resolve(c);
+}
+
+int store_cursor_seek_rev(store_cursor *c, const void *k, size_t klen) {
+    c->dir = -1;
+    for (int i = 0; i < NSRC; i++) src_seek_le(c, i, k, klen, 0);
+    return resolve(c);
+}
+
+static int step(store_cursor *c, int dir) {
+    if (!c->valid) return ST_NOTFOUND;
+    if (c->dir != dir) {
+        c->dir = dir;
+        for (int i = 0; i < NSRC; i++) {
+            if (dir > 0) src_seek_ge(c, i, c->cur, c->curlen, 1);
+            else src_seek_le(c, i, c->cur, c->curlen, 1);
+        }
+        return resolve(c);
+    }
+    for (int i = 0; i < NSRC; i++)
+        if (c->src[i].valid && mt_cmp(c->src[i].k, c->src[i].klen, c->cur, c->curlen) == 0)
+            src_step(c, i);
+    return resolve(c);
+}
+
+int store_cursor_next(store_cursor *c) {
+    return step(c, 1);
+}
+
+int store_cursor_prev(store_cursor *c) {
+    return step(c, -1);
+}
+
+int store_cursor_get(store_cursor *c, const uint8_t **k, size_t *klen, const uint8_t **v,
+                     size_t *vlen) {
+    if (!c->valid) return ST_NOTFOUND;
+    src *b = &c->src[c->win];
+    /* The winning source may have moved if the memtable changed under it;
+     * re-read the value through the point path to stay correct. */
+    if (c->win != SRC_LMDB && b->node && b->node->val) {
+        *v = b->node->val;
+        *vlen = b->node->vlen;
+    } else if (c->win != SRC_LMDB) {
+        return store_get(c->s, c->dbi, c->cur, c->curlen, v, vlen) == ST_OK ? (*k = c->cur,
+               *klen = c->curlen, ST_OK) : ST_NOTFOUND;
+    } else {
+        *v = b->v;
+        *vlen = b->vlen;
+    }
+    *k = c->cur;
+    *klen = c->curlen;
+    return ST_OK;
+}
+
+void store_cursor_close(store_cursor *c) {
+    if (!c) return;
+    if (c->mc) mdb_cursor_close(c->mc);
+    free(c->cur);
+    free(c);
+}

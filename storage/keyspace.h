@@ -1,0 +1,141 @@
+/* keyspace.h — Redis keys on top of the store: meta records, logical
+ * databases, expiry, O(1) deletes, and the one write path.
+ *
+ * Every change to a key, whoever makes it (command, MULTI, Lua, expiry,
+ * eviction, RESTORE, replication), goes through the ks_* writers below, and
+ * each reports it to the change hook (ks_set_change_hook): WATCH, keyspace
+ * notifications, client tracking and the RAM tier hang off that one hook.
+ *
+ * Logical databases (SELECT n) map to physical slots (the first byte of a
+ * `keys` key) through a persisted table, so SWAPDB and FLUSHDB are O(1): a
+ * flush points the database at an empty slot and hands the old slot to the
+ * background reclaimer, like a deleted collection's id.
+ *
+ * Lifetimes: a ks_meta filled by a lookup borrows storage memory (see
+ * store.h) unless it says otherwise; call ks_meta_release() when done. */
+#ifndef LODIS_KEYSPACE_H
+#define LODIS_KEYSPACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/store.h"
+
+/* Types: Redis's OBJ_* numbers. On disk: never renumber. */
+#define KS_STRING 0
+#define KS_LIST   1
+#define KS_SET    2
+#define KS_ZSET   3
+#define KS_HASH   4
+#define KS_STREAM 6
+#define KS_NONE   255
+
+/* Meta flags (on disk: never renumber). */
+#define KS_F_LONGKEY    0x01 /* the keys-DBI key is the hashed form; full key inside */
+#define KS_F_COMPRESSED 0x02 /* string body is zstd */
+#define KS_F_RAW        0x04 /* OBJECT ENCODING says "raw" even when short (APPEND, SETRANGE) */
+
+#define KS_MAX_DBS 64 /* logical databases; physical slots are 0..127 */
+
+/* Change kinds reported to the hook. */
+enum ks_change {
+    KS_CH_WRITE = 1,   /* key created or modified */
+    KS_CH_DEL,         /* deleted by a command */
+    KS_CH_EXPIRED,     /* deleted by expiry (lazy or active) */
+    KS_CH_EVICTED,     /* deleted by maxdisk eviction */
+    KS_CH_FLUSHDB,     /* whole db emptied; key NULL */
+    KS_CH_SWAPDB,      /* db and key-length (as the other db) swapped; key NULL */
+};
+
+typedef void (*ks_change_fn)(void *ud, int db, const uint8_t *key, size_t klen, int kind);
+
+typedef struct ks ks;
+
+typedef struct ks_meta {
+    uint8_t type;
+    uint8_t flags;
+    int64_t expire;       /* unix ms, 0 = none */
+    uint64_t id;          /* collection id (0 for strings) */
+    uint64_t count;       /* collection size */
+    const uint8_t *hdr;   /* type header (collections), borrowed */
+    size_t hdrlen;
+    const uint8_t *val;   /* string body (decompressed if needed) */
+    size_t vlen;
+    void *owned;          /* decompression buffer, freed by ks_meta_release */
+} ks_meta;
+
+/* Open the keyspace of `databases` logical dbs over an open store. */
+ks *ks_open(store *s, int databases, int *rc);
+void ks_close(ks *k);
+store *ks_store(ks *k);
+int ks_databases(ks *k);
+void ks_set_change_hook(ks *k, ks_change_fn fn, void *ud);
+/* The time used for expiry decisions: set once per command (frozen inside
+ * MULTI/EXEC and scripts, like Redis). */
+void ks_set_now(ks *k, int64_t now_ms);
+int64_t ks_now(ks *k);
+
+/* Look a key up; an expired key is deleted (reported as KS_CH_EXPIRED) and
+ * reported as ST_NOTFOUND. With want_type != KS_NONE, a key of another type
+ * gives ST_WRONGTYPE. */
+int ks_lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks_meta *m);
+/* Same, without deleting an expired key (read-only contexts). */
+int ks_peek(ks *k, int db, const void *key, size_t klen, ks_meta *m);
+void ks_meta_release(ks_meta *m);
+
+/* Replace whatever the key holds with a string. expire: unix ms, 0 none;
+ * keepttl keeps the current TTL. flags: KS_F_RAW or 0. */
+int ks_set_string(ks *k, int db, const void *key, size_t klen, const void *val, size_t vlen,
+                  int64_t expire, int keepttl, uint8_t flags);
+/* Write a meta record for a collection (create or update). m->val/vlen is
+ * an optional body. The expires index follows m->expire. */
+int ks_write_meta(ks *k, int db, const void *key, size_t klen, const ks_meta *m);
+/* Delete a key (collections: O(1), members reclaimed in the background).
+ * Returns 1 if it existed, 0 if not, or a negative ST_* code. */
+int ks_delete(ks *k, int db, const void *key, size_t klen);
+/* Set (when > 0) or remove (when 0) the TTL of an existing key. A time in
+ * the past deletes the key. Returns 1 if the key exists, 0 if not. */
+int ks_set_expire(ks *k, int db, const void *key, size_t klen, int64_t when);
+/* RENAME/MOVE/COPY. ks_rename: ST_NOTFOUND if src missing; nx: returns 0
+ * without change if dst exists. Same key renames are the caller's business. */
+int ks_rename(ks *k, int db, const void *src, size_t slen, const void *dst, size_t dlen, int nx);
+int ks_move(ks *k, int db, int dstdb, const void *key, size_t klen); /* 1 moved, 0 not */
+/* COPY: strings are copied; collections through the type's copy callback. */
+typedef int (*ks_copy_members_fn)(ks *k, uint64_t from_id, uint64_t to_id, int type);
+int ks_copy(ks *k, int db, const void *src, size_t slen, int dstdb, const void *dst,
+            size_t dlen, int replace, ks_copy_members_fn copy_members);
+
+uint64_t ks_dbsize(ks *k, int db);
+uint64_t ks_expires_count(ks *k, int db);
+int ks_flushdb(ks *k, int db);
+int ks_flushall(ks *k);
+int ks_swapdb(ks *k, int a, int b);
+
+/* A new collection id (never reused). */
+uint64_t ks_new_id(ks *k);
+
+/* Iterate the keys of a database in key order from a resume point.
+ * cursor/curlen: the opaque resume position ("" = start), updated to where
+ * the next call should resume; *done set when the end was reached. The
+ * callback gets each live (not expired) key; returning non-zero stops early.
+ * Visits at most `count` keys. */
+typedef int (*ks_key_fn)(void *ud, const uint8_t *key, size_t klen, const ks_meta *m);
+int ks_scan(ks *k, int db, uint8_t *cursor, size_t *curlen, size_t curcap, long count,
+            ks_key_fn fn, void *ud, int *done);
+/* A random live key into *out (malloc'd, caller frees); ST_NOTFOUND if empty. */
+int ks_random_key(ks *k, int db, uint8_t **out, size_t *outlen);
+
+/* Active expiry: delete keys whose time has come, in expires-index order,
+ * for at most budget_us microseconds. Returns the number deleted. */
+long ks_expire_cycle(ks *k, long budget_us);
+/* Background reclamation of dropped collections and flushed databases, for
+ * at most budget_us. Returns entries deleted; *pending says if work remains. */
+long ks_reclaim_step(ks *k, long budget_us, int *pending);
+/* Persist per-database counters touched this tick (call before store_commit). */
+int ks_flush_counters(ks *k);
+
+/* Members of collections: sub-keys under the collection id.
+ * sub key = id(8 BE) · subkey. Callers build it with ks_subkey(). */
+size_t ks_subkey(uint8_t *dst, uint64_t id, const void *sub, size_t sublen);
+
+#endif

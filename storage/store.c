@@ -1,0 +1,717 @@
+/* store.c — environment, write-ahead log, memtables and checkpoints.
+ *
+ * Invariants:
+ * - LMDB is written only by the checkpoint thread, in synced transactions
+ *   (default LMDB flags: no NOSYNC, no WRITEMAP), each of which also records
+ *   in info/"wal_gen" the WAL generation it covers. A crash at any point
+ *   leaves LMDB at its last committed checkpoint.
+ * - Every write since that checkpoint is in WAL segments with gen greater
+ *   than info/"wal_gen", and in the active or frozen memtable.
+ * - The frozen memtable is immutable from the moment it is handed to the
+ *   thread until store_poll() frees it, after resetting the read snapshot so
+ *   that LMDB then shows what the memtable held.
+ * - A WAL segment is fdatasync'ed before the next one is started (unless
+ *   appendfsync no), so a torn record can only be at the end of the newest. */
+#include "storage/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storage/endian.h"
+#include "storage/store_int.h"
+
+#define FORMAT_VERSION "lodis-1"
+#define INITIAL_MAP (1ull << 30)
+
+static const char *dbi_names[ST_NDBI] = {"keys", "sub", "expires", "trash", "info"};
+
+static int64_t now_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+void store_logf(store *s, int level, const char *fmt, ...) {
+    if (!s->log) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->log(s->log_ud, level, msg);
+}
+
+const char *store_strerror(int rc) {
+    switch (rc) {
+    case ST_OK: return "ok";
+    case ST_NOTFOUND: return "not found";
+    case ST_WRONGTYPE: return "wrong type";
+    case ST_NOSPACE: return "no space left on device";
+    case ST_CORRUPT: return "data is damaged or of an incompatible format";
+    case ST_NOMEM: return "out of memory";
+    case ST_IO: return "I/O error";
+    case ST_BUSY: return "data directory is in use by another process";
+    case ST_TOOBIG: return "value too big";
+    case ST_INVALID: return "invalid argument";
+    case ST_MAPFULL: return "memory map full";
+    default: return "unknown error";
+    }
+}
+
+static int mdb_rc(int rc) {
+    switch (rc) {
+    case 0: return ST_OK;
+    case MDB_NOTFOUND: return ST_NOTFOUND;
+    case MDB_MAP_FULL: return ST_MAPFULL;
+    case ENOSPC: return ST_NOSPACE;
+    case ENOMEM: return ST_NOMEM;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH: return ST_CORRUPT;
+    default: return ST_IO;
+    }
+}
+
+void store_opts_default(store_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->dir = "./data";
+    o->fsync = ST_FSYNC_EVERYSEC;
+    o->memtable_budget = 64u << 20;
+    o->checkpoint_ms = 1000;
+    o->wal_segment_size = 64u << 20;
+}
+
+MDB_txn *store_rtxn(store *s) {
+    if (s->rtxn_state == 1) return s->rtxn;
+    if (s->rtxn_state == 2) {
+        if (mdb_txn_renew(s->rtxn) == 0) {
+            s->rtxn_state = 1;
+            return s->rtxn;
+        }
+        mdb_txn_abort(s->rtxn);
+        s->rtxn = NULL;
+        s->rtxn_state = 0;
+    }
+    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn) != 0) {
+        s->rtxn = NULL;
+        return NULL;
+    }
+    s->rtxn_state = 1;
+    return s->rtxn;
+}
+
+void store_end_tick(store *s) {
+    if (s->rtxn_state == 1) {
+        mdb_txn_reset(s->rtxn);
+        s->rtxn_state = 2;
+    }
+}
+
+/* Drop the read snapshot entirely (before resizing the map). */
+static void rtxn_drop(store *s) {
+    if (s->rtxn) mdb_txn_abort(s->rtxn);
+    s->rtxn = NULL;
+    s->rtxn_state = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* checkpoint thread                                                   */
+
+static int apply_memtable(store *s, memtable *m, uint64_t gen) {
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc) return mdb_rc(rc);
+    for (int d = 0; d < m->nlists && rc == 0; d++) {
+        for (mt_node *n = m->lists[d].head->next[0]; n; n = n->next[0]) {
+            MDB_val k = {n->klen, (void *)mt_key(n)};
+            if (s->fault_n > 0) {
+                s->fault_n--;
+                rc = s->fault_rc == ST_NOSPACE ? ENOSPC : MDB_MAP_FULL;
+                break;
+            }
+            if (n->val) {
+                MDB_val v = {n->vlen, n->val};
+                rc = mdb_put(txn, s->dbi[d], &k, &v, 0);
+            } else {
+                rc = mdb_del(txn, s->dbi[d], &k, NULL);
+                if (rc == MDB_NOTFOUND) rc = 0;
+            }
+            if (rc) break;
+        }
+    }
+    if (rc == 0) {
+        uint8_t g[8];
+        be64_put(g, gen);
+        MDB_val k = {7, "wal_gen"}, v = {8, g};
+        rc = mdb_put(txn, s->dbi[ST_DBI_INFO], &k, &v, 0);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return mdb_rc(rc);
+    }
+    return mdb_rc(mdb_txn_commit(txn));
+}
+
+static void *ckpt_main(void *arg) {
+    store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stop && !s->job) pthread_cond_wait(&s->cond, &s->mu);
+        if (!s->job) break;
+        memtable *m = s->job;
+        uint64_t gen = s->job_gen;
+        pthread_mutex_unlock(&s->mu);
+        int64_t t0 = now_ms();
+        int rc = apply_memtable(s, m, gen);
+        int64_t t1 = now_ms();
+        pthread_mutex_lock(&s->mu);
+        s->job = NULL;
+        s->job_done = 1;
+        s->job_rc = rc;
+        s->job_ms = (uint64_t)(t1 - t0);
+        pthread_cond_broadcast(&s->done_cond);
+        if (s->notify) s->notify(s->notify_ud);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static void *sync_main(void *arg) {
+    store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stop && s->sync_fd < 0) pthread_cond_wait(&s->sync_cond, &s->mu);
+        if (s->sync_fd < 0) break;
+        int fd = s->sync_fd;
+        pthread_mutex_unlock(&s->mu);
+        fdatasync(fd);
+        close(fd);
+        pthread_mutex_lock(&s->mu);
+        s->sync_fd = -1;
+        s->st.fsyncs++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Hand the active memtable to the checkpoint thread. Only between ticks'
+ * batches (batch empty) and only when no checkpoint is in flight. */
+static int freeze(store *s) {
+    /* Not in the middle of a tick: its batch must land in this generation. */
+    if (s->frozen || s->active->entries == 0 || s->batch_len) return ST_OK;
+    if (s->fsync_mode != ST_FSYNC_NO) fdatasync(s->w.fd);
+    uint64_t gen = s->w.gen;
+    int rc = wal_start_segment(&s->w, gen + 1);
+    if (rc != ST_OK) {
+        s->nospace = rc == ST_NOSPACE;
+        store_logf(s, 3, "cannot start WAL segment %llu: %s", (unsigned long long)gen + 1,
+                   store_strerror(rc));
+        return rc;
+    }
+    memtable *fresh = mt_new(ST_NDBI);
+    if (!fresh) return ST_NOMEM;
+    s->frozen = s->active;
+    s->frozen->gen = gen;
+    s->active = fresh;
+    s->last_freeze_ms = now_ms();
+    pthread_mutex_lock(&s->mu);
+    s->job = s->frozen;
+    s->job_gen = gen;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    return ST_OK;
+}
+
+static int grow_map(store *s) {
+    rtxn_drop(s);
+    uint64_t n = s->mapsize * 2;
+    int rc = mdb_env_set_mapsize(s->env, n);
+    if (rc) {
+        store_logf(s, 3, "cannot grow the LMDB map to %llu bytes: %s", (unsigned long long)n,
+                   mdb_strerror(rc));
+        return mdb_rc(rc);
+    }
+    s->mapsize = n;
+    store_logf(s, 1, "LMDB map grown to %llu MiB", (unsigned long long)(n >> 20));
+    return ST_OK;
+}
+
+void store_poll(store *s) {
+    pthread_mutex_lock(&s->mu);
+    if (!s->job_done) {
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
+    s->job_done = 0;
+    int rc = s->job_rc;
+    uint64_t ms = s->job_ms;
+    pthread_mutex_unlock(&s->mu);
+    s->st.checkpoint_last_ms = ms;
+    if (rc == ST_OK) {
+        /* LMDB now holds the frozen memtable: take a fresh snapshot first,
+         * then forget the memtable. */
+        rtxn_drop(s);
+        uint64_t gen = s->frozen->gen;
+        mt_free(s->frozen);
+        s->frozen = NULL;
+        wal_trim(&s->w, gen);
+        s->st.checkpoints++;
+        s->st.checkpoint_last_ok = 1;
+        s->st.checkpoint_last_time = now_ms();
+        if (s->nospace) {
+            s->nospace = 0;
+            store_logf(s, 2, "checkpoint succeeded again: writes accepted");
+        }
+        return;
+    }
+    s->st.checkpoint_last_ok = 0;
+    if (rc == ST_MAPFULL && grow_map(s) == ST_OK) {
+        pthread_mutex_lock(&s->mu);
+        s->job = s->frozen;
+        s->job_gen = s->frozen->gen;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
+    /* Disk full or I/O error: keep the frozen memtable (its WAL is intact),
+     * refuse writes until a retry succeeds. */
+    s->nospace = 1;
+    s->retry_after_ms = now_ms() + 1000;
+    store_logf(s, 3, "checkpoint failed: %s; writes refused until it succeeds",
+               store_strerror(rc));
+}
+
+static void resubmit_if_due(store *s, int64_t now) {
+    if (!s->frozen || s->retry_after_ms == 0 || now < s->retry_after_ms) return;
+    pthread_mutex_lock(&s->mu);
+    int busy = s->job != NULL || s->job_done;
+    if (!busy) {
+        s->job = s->frozen;
+        s->job_gen = s->frozen->gen;
+        s->retry_after_ms = 0;
+        pthread_cond_signal(&s->cond);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Block until the in-flight checkpoint finishes, then finish it. */
+static void wait_checkpoint(store *s) {
+    pthread_mutex_lock(&s->mu);
+    while (s->job) pthread_cond_wait(&s->done_cond, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    store_poll(s);
+}
+
+void store_cron(store *s, int64_t now) {
+    store_poll(s);
+    resubmit_if_due(s, now);
+    if (!s->frozen && s->active->entries &&
+        (now - s->last_freeze_ms >= s->checkpoint_ms || s->active->bytes >= s->budget))
+        freeze(s);
+    if (s->fsync_mode == ST_FSYNC_EVERYSEC && s->wal_dirty) {
+        pthread_mutex_lock(&s->mu);
+        if (s->sync_fd < 0 && s->w.fd >= 0) {
+            s->sync_fd = dup(s->w.fd);
+            s->wal_dirty = 0;
+            pthread_cond_signal(&s->sync_cond);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+int store_checkpoint_sync(store *s) {
+    int rc = store_commit(s);
+    if (rc != ST_OK) return rc;
+    for (int round = 0; round < 3; round++) {
+        if (s->frozen) wait_checkpoint(s);
+        if (s->frozen) return ST_IO; /* failed and kept */
+        if (s->active->entries == 0) return ST_OK;
+        rc = freeze(s);
+        if (rc != ST_OK) return rc;
+    }
+    if (s->frozen) wait_checkpoint(s);
+    return s->frozen ? ST_IO : ST_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* point operations                                                    */
+
+int store_get(store *s, int dbi, const void *k, size_t klen, const uint8_t **v, size_t *vlen) {
+    mt_node *n = mt_find(s->active, dbi, k, klen);
+    if (!n && s->frozen) n = mt_find(s->frozen, dbi, k, klen);
+    if (n) {
+        if (!n->val) return ST_NOTFOUND;
+        *v = n->val;
+        *vlen = n->vlen;
+        return ST_OK;
+    }
+    MDB_txn *t = store_rtxn(s);
+    if (!t) return ST_IO;
+    MDB_val mk = {klen, (void *)k}, mv;
+    int rc = mdb_get(t, s->dbi[dbi], &mk, &mv);
+    if (rc) return mdb_rc(rc);
+    *v = mv.mv_data;
+    *vlen = mv.mv_size;
+    return ST_OK;
+}
+
+static int batch_op(store *s, int op, int dbi, const void *k, size_t klen, const void *v,
+                    size_t vlen) {
+    size_t need = 10 + klen + vlen;
+    if (s->batch_len + need > s->batch_cap) {
+        size_t nc = s->batch_cap ? s->batch_cap : 65536;
+        while (nc < s->batch_len + need) nc *= 2;
+        uint8_t *nb = realloc(s->batch, nc);
+        if (!nb) return ST_NOMEM;
+        s->batch = nb;
+        s->batch_cap = nc;
+    }
+    s->batch_len += wal_encode_op(s->batch + s->batch_len, op, dbi, k, klen, v, vlen);
+    return ST_OK;
+}
+
+int store_put(store *s, int dbi, const void *k, size_t klen, const void *v, size_t vlen) {
+    if (klen == 0 || klen > 511) return ST_INVALID;
+    if (vlen > UINT32_MAX - 64) return ST_TOOBIG;
+    int rc = batch_op(s, WAL_OP_PUT, dbi, k, klen, v, vlen);
+    if (rc) return rc;
+    if (mt_put(s->active, dbi, k, klen, v, vlen, 0) != 0) return ST_NOMEM;
+    return ST_OK;
+}
+
+int store_del(store *s, int dbi, const void *k, size_t klen) {
+    if (klen == 0 || klen > 511) return ST_INVALID;
+    int rc = batch_op(s, WAL_OP_DEL, dbi, k, klen, NULL, 0);
+    if (rc) return rc;
+    if (mt_put(s->active, dbi, k, klen, NULL, 0, 1) != 0) return ST_NOMEM;
+    return ST_OK;
+}
+
+int store_reserve(store *s, size_t bytes) {
+    if (s->nospace) {
+        /* Retry the allocation: space may have been freed. */
+        if (wal_reserve(&s->w, s->batch_len + bytes + 4096) != ST_OK || s->frozen)
+            return ST_NOSPACE;
+        s->nospace = 0;
+    }
+    int rc = wal_reserve(&s->w, s->batch_len + bytes + WAL_HDR + 1024);
+    if (rc == ST_NOSPACE) s->nospace = 1;
+    return rc;
+}
+
+int store_commit(store *s) {
+    if (s->batch_len == 0) return ST_OK;
+    int rc = wal_append(&s->w, s->batch, s->batch_len);
+    s->batch_len = 0;
+    if (s->batch_cap > (4u << 20)) {
+        free(s->batch);
+        s->batch = NULL;
+        s->batch_cap = 0;
+    }
+    if (rc != ST_OK) {
+        /* The memtable already holds the changes; they are not durable.
+         * Refuse further writes until the disk has room again. */
+        s->nospace = 1;
+        store_logf(s, 3, "WAL append failed: %s", store_strerror(rc));
+        return rc;
+    }
+    if (s->fsync_mode == ST_FSYNC_ALWAYS) {
+        if (fdatasync(s->w.fd) != 0) {
+            store_logf(s, 3, "WAL fdatasync failed: %s", strerror(errno));
+            return ST_IO;
+        }
+        s->st.fsyncs++;
+    } else {
+        s->wal_dirty = 1;
+    }
+    /* Backpressure: the active memtable outgrew its budget while the last
+     * checkpoint is still running; wait for it rather than grow. */
+    if (s->active->bytes >= s->budget) {
+        if (s->frozen && s->active->bytes >= 2 * s->budget && s->retry_after_ms == 0)
+            wait_checkpoint(s);
+        if (!s->frozen) freeze(s);
+    }
+    return ST_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* open / close                                                        */
+
+static int replay_apply(void *ud, int op, int dbi, const uint8_t *k, size_t klen,
+                        const uint8_t *v, size_t vlen) {
+    store *s = ud;
+    if (klen == 0 || klen > 511) return ST_CORRUPT;
+    if (mt_put(s->active, dbi, k, klen, v, vlen, op == WAL_OP_DEL) != 0) return ST_NOMEM;
+    return ST_OK;
+}
+
+static int mkdir_p(const char *dir) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int init_info(store *s, char *err, size_t errlen) {
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc) {
+        snprintf(err, errlen, "cannot begin LMDB transaction: %s", mdb_strerror(rc));
+        return mdb_rc(rc);
+    }
+    for (int i = 0; i < ST_NDBI; i++) {
+        rc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, &s->dbi[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            snprintf(err, errlen, "cannot open LMDB database '%s': %s", dbi_names[i],
+                     mdb_strerror(rc));
+            return mdb_rc(rc);
+        }
+    }
+    MDB_val k = {6, "format"}, v;
+    rc = mdb_get(txn, s->dbi[ST_DBI_INFO], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        /* A new store, unless the keys database already has data. */
+        MDB_stat st;
+        mdb_stat(txn, s->dbi[ST_DBI_KEYS], &st);
+        if (st.ms_entries) {
+            mdb_txn_abort(txn);
+            snprintf(err, errlen, "data directory %s has keys but no format record: not a lodis "
+                                  "store or damaged; move it away or restore a backup", s->dir);
+            return ST_CORRUPT;
+        }
+        v.mv_size = strlen(FORMAT_VERSION);
+        v.mv_data = FORMAT_VERSION;
+        rc = mdb_put(txn, s->dbi[ST_DBI_INFO], &k, &v, 0);
+        uint8_t secret[16];
+        int fd = open("/dev/urandom", O_RDONLY);
+        if (fd < 0 || read(fd, secret, sizeof secret) != (ssize_t)sizeof secret) {
+            for (size_t i = 0; i < sizeof secret; i++) secret[i] = (uint8_t)(rand() ^ (int)i);
+        }
+        if (fd >= 0) close(fd);
+        MDB_val sk = {6, "secret"}, sv = {16, secret};
+        if (!rc) rc = mdb_put(txn, s->dbi[ST_DBI_INFO], &sk, &sv, 0);
+    } else if (rc == 0) {
+        if (v.mv_size != strlen(FORMAT_VERSION) || memcmp(v.mv_data, FORMAT_VERSION, v.mv_size)) {
+            mdb_txn_abort(txn);
+            snprintf(err, errlen, "data directory %s has format '%.*s', this lodis reads '%s': "
+                                  "use a matching lodis-server or migrate with lodis-migrate",
+                     s->dir, (int)(v.mv_size > 32 ? 32 : v.mv_size), (char *)v.mv_data,
+                     FORMAT_VERSION);
+            return ST_CORRUPT;
+        }
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        snprintf(err, errlen, "cannot initialise store: %s", mdb_strerror(rc));
+        return mdb_rc(rc);
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) {
+        snprintf(err, errlen, "cannot commit store header: %s", mdb_strerror(rc));
+        return mdb_rc(rc);
+    }
+    return ST_OK;
+}
+
+static uint64_t read_wal_gen(store *s) {
+    const uint8_t *v;
+    size_t vl;
+    MDB_txn *t = store_rtxn(s);
+    uint64_t g = 0;
+    MDB_val k = {7, "wal_gen"}, mv;
+    if (t && mdb_get(t, s->dbi[ST_DBI_INFO], &k, &mv) == 0 && mv.mv_size == 8) {
+        v = mv.mv_data;
+        vl = mv.mv_size;
+        (void)vl;
+        g = be64_get(v);
+    }
+    rtxn_drop(s);
+    return g;
+}
+
+store *store_open(const store_opts *o, int *rcp, char *err, size_t errlen) {
+    store *s = calloc(1, sizeof *s);
+    int rc = ST_NOMEM;
+    if (!s) goto fail;
+    s->dir = strdup(o->dir);
+    s->lockfd = -1;
+    s->sync_fd = -1;
+    s->fsync_mode = o->fsync;
+    s->budget = o->memtable_budget ? o->memtable_budget : (64u << 20);
+    s->checkpoint_ms = o->checkpoint_ms > 0 ? o->checkpoint_ms : 1000;
+    s->notify = o->notify;
+    s->notify_ud = o->notify_ud;
+    s->log = o->log;
+    s->log_ud = o->log_ud;
+    s->w.fd = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->done_cond, NULL);
+    pthread_cond_init(&s->sync_cond, NULL);
+    if (mkdir_p(s->dir) != 0) {
+        snprintf(err, errlen, "cannot create data directory %s: %s", s->dir, strerror(errno));
+        rc = ST_IO;
+        goto fail;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/LOCK", s->dir);
+    s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lockfd < 0 || flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "data directory %s is in use by another lodis process (%s); stop "
+                              "it or choose another 'dir'", s->dir, strerror(errno));
+        rc = ST_BUSY;
+        goto fail;
+    }
+    rc = mdb_env_create(&s->env);
+    if (rc) {
+        snprintf(err, errlen, "mdb_env_create: %s", mdb_strerror(rc));
+        rc = ST_NOMEM;
+        goto fail;
+    }
+    snprintf(path, sizeof path, "%s/data.mdb", s->dir);
+    struct stat stt;
+    uint64_t fsize = stat(path, &stt) == 0 ? (uint64_t)stt.st_size : 0;
+    s->mapsize = INITIAL_MAP;
+    while (s->mapsize < fsize * 2) s->mapsize *= 2;
+    mdb_env_set_maxdbs(s->env, 8);
+    mdb_env_set_mapsize(s->env, s->mapsize);
+    mdb_env_set_maxreaders(s->env, 126);
+    rc = mdb_env_open(s->env, s->dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    if (rc) {
+        snprintf(err, errlen, "cannot open LMDB environment in %s: %s", s->dir, mdb_strerror(rc));
+        rc = mdb_rc(rc);
+        if (rc == ST_IO && (fsize > 0)) rc = ST_CORRUPT;
+        goto fail;
+    }
+    rc = init_info(s, err, errlen);
+    if (rc) goto fail;
+    s->active = mt_new(ST_NDBI);
+    if (!s->active) goto fail;
+    rc = wal_init(&s->w, s->dir, o->wal_segment_size ? o->wal_segment_size : (64u << 20));
+    if (rc) {
+        snprintf(err, errlen, "cannot create WAL directory in %s: %s", s->dir, strerror(errno));
+        goto fail;
+    }
+    uint64_t ckgen = read_wal_gen(s), maxgen = 0, records = 0;
+    rc = wal_replay(&s->w, ckgen, replay_apply, s, &maxgen, &records, err, errlen);
+    if (rc) goto fail;
+    s->st.replayed_records = records;
+    rc = wal_start_segment(&s->w, maxgen + 1);
+    if (rc) {
+        snprintf(err, errlen, "cannot start WAL segment in %s/wal: %s", s->dir,
+                 store_strerror(rc));
+        goto fail;
+    }
+    s->last_freeze_ms = now_ms();
+    if (pthread_create(&s->ckpt_thread, NULL, ckpt_main, s) != 0 ||
+        pthread_create(&s->sync_thread, NULL, sync_main, s) != 0) {
+        snprintf(err, errlen, "cannot start storage threads");
+        rc = ST_NOMEM;
+        goto fail_nothreads;
+    }
+    if (records) store_logf(s, 2, "replayed %llu WAL records", (unsigned long long)records);
+    *rcp = ST_OK;
+    return s;
+fail_nothreads:
+fail:
+    if (s) {
+        if (s->active) mt_free(s->active);
+        wal_close(&s->w);
+        if (s->env) mdb_env_close(s->env);
+        if (s->lockfd >= 0) close(s->lockfd);
+        free(s->dir);
+        free(s);
+    }
+    *rcp = rc;
+    return NULL;
+}
+
+void store_close(store *s) {
+    if (!s) return;
+    int rc = store_checkpoint_sync(s);
+    if (rc != ST_OK)
+        store_logf(s, 3, "final checkpoint failed (%s): the WAL keeps the data",
+                   store_strerror(rc));
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_cond_broadcast(&s->sync_cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->ckpt_thread, NULL);
+    pthread_join(s->sync_thread, NULL);
+    if (s->w.fd >= 0 && s->fsync_mode != ST_FSYNC_NO) fdatasync(s->w.fd);
+    rtxn_drop(s);
+    if (s->frozen) mt_free(s->frozen);
+    mt_free(s->active);
+    wal_close(&s->w);
+    mdb_env_close(s->env);
+    close(s->lockfd);
+    free(s->batch);
+    free(s->dir);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    pthread_cond_destroy(&s->done_cond);
+    pthread_cond_destroy(&s->sync_cond);
+    free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* misc                                                                */
+
+int store_snapshot(store *s, const char *path) {
+    int rc = store_checkpoint_sync(s);
+    if (rc != ST_OK) return rc;
+    if (mkdir_p(path) != 0) return ST_IO;
+    rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
+    return mdb_rc(rc);
+}
+
+void store_set_fsync(store *s, int mode) {
+    s->fsync_mode = mode;
+}
+
+void store_set_memtable_budget(store *s, size_t bytes) {
+    s->budget = bytes ? bytes : (64u << 20);
+}
+
+void store_get_stats(store *s, store_stats *out) {
+    *out = s->st;
+    out->memtable_bytes = s->active->bytes + (s->frozen ? s->frozen->bytes : 0);
+    out->memtable_entries = s->active->entries + (s->frozen ? s->frozen->entries : 0);
+    out->wal_gen = s->w.gen;
+    out->wal_bytes = wal_bytes(&s->w);
+    out->checkpoint_in_progress = s->frozen != NULL;
+    out->map_size = s->mapsize;
+    out->nospace = s->nospace;
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", s->dir);
+    out->disk_bytes = stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+const char *store_dir(store *s) {
+    return s->dir;
+}
+
+void store_inject_fault(store *s, int n, int rc) {
+    s->fault_n = n;
+    s->fault_rc = rc;
+}

@@ -1,0 +1,159 @@
+/* store.h — lodis storage engine: the public API.
+ *
+ * CAVEATS FIRST
+ * - Single writer thread of control: every function here except those marked
+ *   "any thread" must be called from the thread that opened the store (the
+ *   server's event loop). A background checkpoint thread, owned by the store,
+ *   is LMDB's only writer.
+ * - Borrowed memory: values returned by store_get() and store_cursor_get()
+ *   point into the memtable or into LMDB's map. They stay valid until the
+ *   next store_put()/store_del() on the same key, store_end_tick() or
+ *   store_poll(), whichever comes first. Copy what must live longer.
+ * - Writes are durable only after store_commit() returned ST_OK (with
+ *   appendfsync always; once a second with everysec). Callers reply to
+ *   clients after store_commit().
+ *
+ * MODEL (see docs/storage.md and ../shared/DESIGN.md)
+ * Five logical databases (ST_DBI_*) of sorted byte keys. A write goes to the
+ * write-ahead log batch of the current tick and to the active memtable, an
+ * ordered in-RAM map. Reads see active memtable over frozen memtable over
+ * LMDB, through point lookups and merged cursors. store_cron() freezes the
+ * active memtable every checkpoint interval (or when it exceeds its budget)
+ * and hands it to the checkpoint thread, which applies it to LMDB in one
+ * synced transaction together with the WAL generation it covers; then the
+ * frozen memtable and the older WAL segments are dropped. LMDB is never
+ * written unsynced. Recovery = open LMDB, replay WAL generations after the
+ * recorded one.
+ *
+ * Return codes: ST_OK (0) or a negative ST_* code; store_strerror() names it.
+ */
+#ifndef LODIS_STORE_H
+#define LODIS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Return codes. Never renumber: tests print them. */
+#define ST_OK         0
+#define ST_NOTFOUND   (-1)
+#define ST_WRONGTYPE  (-2)
+#define ST_NOSPACE    (-3) /* disk full: writes refused, reads keep working */
+#define ST_CORRUPT    (-4) /* damaged or incompatible data directory */
+#define ST_NOMEM      (-5)
+#define ST_IO         (-6) /* other I/O error; errno-style detail in the log */
+#define ST_BUSY       (-7) /* data directory locked by another process */
+#define ST_TOOBIG     (-8)
+#define ST_INVALID    (-9)
+
+/* Named databases (DBIs). Never renumber: the WAL records these numbers. */
+enum store_dbi {
+    ST_DBI_KEYS = 0,    /* pdb(1)·ukey -> meta record */
+    ST_DBI_SUB = 1,     /* id(8 BE)·subkey -> per-type payload */
+    ST_DBI_EXPIRES = 2, /* when_ms(8 BE)·keys-key -> "" */
+    ST_DBI_TRASH = 3,   /* id(8 BE) -> type(1) */
+    ST_DBI_INFO = 4,    /* name -> value */
+    ST_NDBI = 5
+};
+
+/* appendfsync */
+enum store_fsync { ST_FSYNC_NO = 0, ST_FSYNC_EVERYSEC = 1, ST_FSYNC_ALWAYS = 2 };
+
+typedef struct store store;
+typedef struct store_cursor store_cursor;
+
+typedef struct store_opts {
+    const char *dir;            /* data directory; created if missing */
+    int fsync;                  /* enum store_fsync */
+    size_t memtable_budget;     /* bytes; freeze + checkpoint when exceeded */
+    int checkpoint_ms;          /* checkpoint interval */
+    uint64_t wal_segment_size;  /* bytes preallocated per WAL segment */
+    /* Called from the checkpoint thread ("any thread") when store_poll()
+     * has work: the server turns it into an ev_async_send. */
+    void (*notify)(void *ud);
+    void *notify_ud;
+    /* Log sink: level 0 debug, 1 verbose, 2 notice, 3 warning. */
+    void (*log)(void *ud, int level, const char *msg);
+    void *log_ud;
+} store_opts;
+
+/* Default options: fsync everysec, 64 MiB memtable, 1 s checkpoints. */
+void store_opts_default(store_opts *o);
+
+/* Open (creating if needed) the store in o->dir and replay its WAL.
+ * On failure returns NULL code in *rc and a message for the user in err. */
+store *store_open(const store_opts *o, int *rc, char *err, size_t errlen);
+
+/* Checkpoint everything, stop the threads, close. Safe with NULL. */
+void store_close(store *s);
+
+const char *store_strerror(int rc);
+
+/* --- point operations on the merged view ------------------------------- */
+int store_get(store *s, int dbi, const void *k, size_t klen, const uint8_t **v, size_t *vlen);
+int store_put(store *s, int dbi, const void *k, size_t klen, const void *v, size_t vlen);
+int store_del(store *s, int dbi, const void *k, size_t klen);
+
+/* --- cursors over the merged view --------------------------------------
+ * A cursor sees the merged view as it is at each step: entries written
+ * during iteration may or may not be seen, deleted ones are skipped. */
+int store_cursor_open(store *s, int dbi, store_cursor **out);
+/* Position at the first key >= k (k NULL: the first key). */
+int store_cursor_seek(store_cursor *c, const void *k, size_t klen);
+/* Position at the last key <= k (k NULL: the last key). */
+int store_cursor_seek_rev(store_cursor *c, const void *k, size_t klen);
+int store_cursor_next(store_cursor *c);
+int store_cursor_prev(store_cursor *c);
+/* Current entry, or ST_NOTFOUND when the cursor is past either end. */
+int store_cursor_get(store_cursor *c, const uint8_t **k, size_t *klen, const uint8_t **v,
+                     size_t *vlen);
+void store_cursor_close(store_cursor *c);
+
+/* --- ticks and durability ----------------------------------------------- */
+/* Make sure `bytes` more bytes of writes in this tick fit in the WAL's
+ * preallocated space; ST_NOSPACE if the disk is full (the caller refuses the
+ * write before doing it, so nothing is half-applied). */
+int store_reserve(store *s, size_t bytes);
+/* Append this tick's writes to the WAL as one checksummed record and, with
+ * appendfsync always, fdatasync it. Call before replies leave. */
+int store_commit(store *s);
+/* End of tick: release the read snapshot (LMDB read transaction). */
+void store_end_tick(store *s);
+/* Finish work reported by the checkpoint thread (drop the frozen memtable,
+ * trim the WAL). Call when notify fired; cheap otherwise. */
+void store_poll(store *s);
+/* Periodic duty (call every ~100 ms): start checkpoints, everysec fsync. */
+void store_cron(store *s, int64_t now_ms);
+/* Force a checkpoint and wait for it (SAVE, SHUTDOWN). */
+int store_checkpoint_sync(store *s);
+/* Copy the LMDB environment compacted into dir/name (BGSAVE/SAVE), after
+ * a checkpoint, so the copy holds every write acknowledged so far. */
+int store_snapshot(store *s, const char *path);
+/* Change appendfsync at runtime. */
+void store_set_fsync(store *s, int mode);
+void store_set_memtable_budget(store *s, size_t bytes);
+
+/* --- statistics ----------------------------------------------------------- */
+typedef struct store_stats {
+    uint64_t memtable_bytes;     /* active + frozen */
+    uint64_t memtable_entries;
+    uint64_t wal_bytes;          /* bytes in live WAL segments */
+    uint64_t wal_gen;
+    uint64_t checkpoints;
+    uint64_t checkpoint_last_ms; /* duration of the last checkpoint */
+    int64_t checkpoint_last_time; /* unix ms of last successful checkpoint */
+    int checkpoint_in_progress;
+    int checkpoint_last_ok;
+    uint64_t disk_bytes;         /* size of data.mdb */
+    uint64_t map_size;
+    uint64_t replayed_records;   /* at open */
+    uint64_t fsyncs;
+    int nospace;
+} store_stats;
+void store_get_stats(store *s, store_stats *out);
+const char *store_dir(store *s);
+
+/* Test-only fault injection: the next `n` LMDB puts in checkpoints fail with
+ * `rc` (ST_NOSPACE for a full disk). */
+void store_inject_fault(store *s, int n, int rc);
+
+#endif

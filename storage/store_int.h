@@ -1,0 +1,69 @@
+/* store_int.h — the store's private state, shared by the files of storage/
+ * that implement it (store.c, cursor.c). Never included from server/. */
+#ifndef LODIS_STORE_INT_H
+#define LODIS_STORE_INT_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "storage/memtable.h"
+#include "storage/store.h"
+#include "storage/wal.h"
+
+#define ST_MAPFULL (-100) /* internal: checkpoint needs a bigger map */
+
+struct store {
+    char *dir;
+    int lockfd;
+    MDB_env *env;
+    MDB_dbi dbi[ST_NDBI];
+    MDB_txn *rtxn;     /* the event loop's read snapshot */
+    int rtxn_state;    /* 0 none, 1 live, 2 reset (renewable) */
+    uint64_t mapsize;
+
+    memtable *active;  /* writes of the current generations */
+    memtable *frozen;  /* being (or waiting to be) checkpointed */
+
+    wal w;
+    uint8_t *batch;    /* this tick's WAL payload */
+    size_t batch_len, batch_cap;
+    int fsync_mode;
+    size_t budget;
+    int checkpoint_ms;
+    int64_t last_freeze_ms;
+    int64_t retry_after_ms;
+    uint64_t wal_dirty;  /* bytes written since the last fsync */
+    int nospace;
+
+    /* checkpoint thread */
+    pthread_t ckpt_thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;      /* job posted / stop */
+    pthread_cond_t done_cond; /* job finished */
+    int stop;
+    memtable *job;            /* frozen memtable handed to the thread */
+    uint64_t job_gen;
+    int job_done;             /* result waiting for store_poll */
+    int job_rc;
+    uint64_t job_ms;
+
+    /* fsync thread (appendfsync everysec) */
+    pthread_t sync_thread;
+    pthread_cond_t sync_cond;
+    int sync_fd;              /* dup of the WAL fd to fdatasync, -1 idle */
+
+    void (*notify)(void *);
+    void *notify_ud;
+    void (*log)(void *, int, const char *);
+    void *log_ud;
+
+    store_stats st;
+    int fault_n, fault_rc;
+};
+
+void store_logf(store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Make sure the read snapshot is live; returns it or NULL. */
+MDB_txn *store_rtxn(store *s);
+
+#endif
