@@ -47,8 +47,8 @@ static void reply_acl_cats(client *c, uint64_t acl) {
 }
 
 static void reply_key_flags(client *c, unsigned flags) {
-    reply_set_len(c, popcount64(flags & ((1u << KS_NUM_FLAGS) - 1)));
-    for (int i = 0; i < KS_NUM_FLAGS; i++)
+    reply_set_len(c, popcount64(flags & ((1u << KSPEC_NUM_FLAGS) - 1)));
+    for (int i = 0; i < KSPEC_NUM_FLAGS; i++)
         if (flags & (1u << i)) reply_status(c, cmd_keyflag_name(1u << i));
 }
 
@@ -67,13 +67,13 @@ static void reply_key_specs(client *c, const struct command *cmd) {
         reply_bulk_cstr(c, "begin_search");
         reply_map_len(c, 2);
         reply_bulk_cstr(c, "type");
-        if (ks->bs == KS_BS_INDEX) {
+        if (ks->bs == KSPEC_BS_INDEX) {
             reply_bulk_cstr(c, "index");
             reply_bulk_cstr(c, "spec");
             reply_map_len(c, 1);
             reply_bulk_cstr(c, "index");
             reply_int(c, ks->bs_pos);
-        } else if (ks->bs == KS_BS_KEYWORD) {
+        } else if (ks->bs == KSPEC_BS_KEYWORD) {
             reply_bulk_cstr(c, "keyword");
             reply_bulk_cstr(c, "spec");
             reply_map_len(c, 2);
@@ -90,7 +90,7 @@ static void reply_key_specs(client *c, const struct command *cmd) {
         reply_bulk_cstr(c, "find_keys");
         reply_map_len(c, 2);
         reply_bulk_cstr(c, "type");
-        if (ks->fk == KS_FK_RANGE) {
+        if (ks->fk == KSPEC_FK_RANGE) {
             reply_bulk_cstr(c, "range");
             reply_bulk_cstr(c, "spec");
             reply_map_len(c, 3);
@@ -100,7 +100,7 @@ static void reply_key_specs(client *c, const struct command *cmd) {
             reply_int(c, ks->fk_step);
             reply_bulk_cstr(c, "limit");
             reply_int(c, ks->fk_limit);
-        } else if (ks->fk == KS_FK_KEYNUM) {
+        } else if (ks->fk == KSPEC_FK_KEYNUM) {
             reply_bulk_cstr(c, "keynum");
             reply_bulk_cstr(c, "spec");
             reply_map_len(c, 3);

@@ -315,11 +315,11 @@ static int keys_from_specs(
     for (int j = 0; j < cmd->nkeyspecs; j++) {
         const struct cmd_keyspec *ks = &cmd->keyspecs[j];
         int first = 0, last, step;
-        if (ks->flags & KS_NOT_KEY) continue;
+        if (ks->flags & KSPEC_NOT_KEY) continue;
 
-        if (ks->bs == KS_BS_INDEX) {
+        if (ks->bs == KSPEC_BS_INDEX) {
             first = ks->bs_pos;
-        } else if (ks->bs == KS_BS_KEYWORD) {
+        } else if (ks->bs == KSPEC_BS_KEYWORD) {
             int start = ks->bs_startfrom > 0 ? ks->bs_startfrom : argc + ks->bs_startfrom;
             int end = ks->bs_startfrom > 0 ? argc - 1 : 1;
             for (int i = start; i != end; i = start <= end ? i + 1 : i - 1) {
@@ -334,7 +334,7 @@ static int keys_from_specs(
             return -1;
         }
 
-        if (ks->fk == KS_FK_RANGE) {
+        if (ks->fk == KSPEC_FK_RANGE) {
             step = ks->fk_step;
             if (ks->fk_lastkey >= 0)
                 last = first + ks->fk_lastkey;
@@ -342,7 +342,7 @@ static int keys_from_specs(
                 last = argc + ks->fk_lastkey;
             else
                 last = first + ((argc - first) / ks->fk_limit + ks->fk_lastkey);
-        } else if (ks->fk == KS_FK_KEYNUM) {
+        } else if (ks->fk == KSPEC_FK_KEYNUM) {
             long long numkeys;
             int idx = first + ks->fk_keynumidx;
             step = ks->fk_step;
@@ -358,7 +358,7 @@ static int keys_from_specs(
 
         if (last >= argc || last < first || first >= argc) return -1;
         for (int i = first; i <= last; i += step) put_key(out, max, &n, i, ks->flags);
-        if (ks->flags & KS_INCOMPLETE) return -1;
+        if (ks->flags & KSPEC_INCOMPLETE) return -1;
     }
     return n;
 }
@@ -366,7 +366,7 @@ static int keys_from_specs(
 int cmd_has_keys(const struct command *cmd) {
     if (cmd->getkeys) return 1;
     for (int j = 0; j < cmd->nkeyspecs; j++)
-        if (!(cmd->keyspecs[j].flags & KS_NOT_KEY)) return 1;
+        if (!(cmd->keyspecs[j].flags & KSPEC_NOT_KEY)) return 1;
     return 0;
 }
 
@@ -374,8 +374,8 @@ int cmd_getkeys_flags(
     const struct command *cmd, int argc, const arg *argv, struct cmd_keyref *out, int max) {
     int has_keyspec = 0, has_varflags = 0;
     for (int j = 0; j < cmd->nkeyspecs; j++) {
-        if (!(cmd->keyspecs[j].flags & KS_NOT_KEY)) has_keyspec = 1;
-        if (cmd->keyspecs[j].flags & KS_VARIABLE_FLAGS) has_varflags = 1;
+        if (!(cmd->keyspecs[j].flags & KSPEC_NOT_KEY)) has_keyspec = 1;
+        if (cmd->keyspecs[j].flags & KSPEC_VARIABLE_FLAGS) has_varflags = 1;
     }
     /* Specs first, when their flags can be trusted; else the command's own
      * function, which knows the options that change the access flags. */
@@ -403,11 +403,11 @@ int cmd_getkeys(const struct command *cmd, int argc, const arg *argv, int *keypo
 
 /* SET key value [... GET ...]: with GET the old value is read. */
 static int set_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max) {
-    unsigned flags = KS_OW | KS_UPDATE;
+    unsigned flags = KSPEC_OW | KSPEC_UPDATE;
     if (argc < 2) return 0;
     for (int i = 3; i < argc; i++) {
         if (arg_is(&argv[i], "get")) {
-            flags = KS_RW | KS_ACCESS | KS_UPDATE;
+            flags = KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE;
             break;
         }
     }
@@ -426,18 +426,15 @@ static int bitfield_getkeys(int argc, const arg *argv, struct cmd_keyref *out, i
         int remargs = argc - i - 1;
         if (arg_is(&argv[i], "get") && remargs >= 2) {
             i += 2;
-        } else if ((arg_is(&argv[i], "set") || arg_is(&argv[i], "incrby")) && remargs >= 3) {
-            readonly = 0;
-            break;
         } else if (arg_is(&argv[i], "overflow") && remargs >= 1) {
             i += 1;
         } else {
-            readonly = 0;
+            readonly = 0; /* SET, INCRBY, or a syntax error: assume a write */
             break;
         }
     }
     int n = 0;
-    put_key(out, max, &n, 1, readonly ? KS_RO | KS_ACCESS : KS_RW | KS_ACCESS | KS_UPDATE);
+    put_key(out, max, &n, 1, readonly ? KSPEC_RO | KSPEC_ACCESS : KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
     return n;
 }
 
@@ -476,7 +473,7 @@ static const char *const acl_names[ACL_NUM_CATEGORIES] = {
     "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
     "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting",
 };
-static const char *const keyflag_names[KS_NUM_FLAGS] = {
+static const char *const keyflag_names[KSPEC_NUM_FLAGS] = {
     "RO",     "RW",     "OW",      "RM",         "access",         "update",
     "insert", "delete", "not_key", "incomplete", "variable_flags",
 };
@@ -512,7 +509,7 @@ const char *cmd_acl_name(uint64_t cat) {
 
 const char *cmd_keyflag_name(unsigned flag) {
     int i = bit_index(flag);
-    return i >= 0 && i < KS_NUM_FLAGS ? keyflag_names[i] : NULL;
+    return i >= 0 && i < KSPEC_NUM_FLAGS ? keyflag_names[i] : NULL;
 }
 
 const char *cmd_docflag_name(unsigned flag) {

@@ -140,25 +140,25 @@ struct cmd_arg {
 };
 
 /* Key specs (Redis 7): where keys are, and how they are accessed. */
-#define KS_RO             (1u << 0)
-#define KS_RW             (1u << 1)
-#define KS_OW             (1u << 2)
-#define KS_RM             (1u << 3)
-#define KS_ACCESS         (1u << 4)
-#define KS_UPDATE         (1u << 5)
-#define KS_INSERT         (1u << 6)
-#define KS_DELETE         (1u << 7)
-#define KS_NOT_KEY        (1u << 8)
-#define KS_INCOMPLETE     (1u << 9)
-#define KS_VARIABLE_FLAGS (1u << 10)
-#define KS_NUM_FLAGS      11
+#define KSPEC_RO             (1u << 0)
+#define KSPEC_RW             (1u << 1)
+#define KSPEC_OW             (1u << 2)
+#define KSPEC_RM             (1u << 3)
+#define KSPEC_ACCESS         (1u << 4)
+#define KSPEC_UPDATE         (1u << 5)
+#define KSPEC_INSERT         (1u << 6)
+#define KSPEC_DELETE         (1u << 7)
+#define KSPEC_NOT_KEY        (1u << 8)
+#define KSPEC_INCOMPLETE     (1u << 9)
+#define KSPEC_VARIABLE_FLAGS (1u << 10)
+#define KSPEC_NUM_FLAGS      11
 
-enum ks_begin { KS_BS_INVALID = 0, KS_BS_UNKNOWN, KS_BS_INDEX, KS_BS_KEYWORD };
-enum ks_find { KS_FK_INVALID = 0, KS_FK_UNKNOWN, KS_FK_RANGE, KS_FK_KEYNUM };
+enum ks_begin { KSPEC_BS_INVALID = 0, KSPEC_BS_UNKNOWN, KSPEC_BS_INDEX, KSPEC_BS_KEYWORD };
+enum ks_find { KSPEC_FK_INVALID = 0, KSPEC_FK_UNKNOWN, KSPEC_FK_RANGE, KSPEC_FK_KEYNUM };
 
 struct cmd_keyspec {
     const char *notes; /* or NULL */
-    unsigned flags;    /* KS_* */
+    unsigned flags;    /* KSPEC_* */
     enum ks_begin bs;
     int bs_pos;             /* INDEX: argv index of the first key */
     const char *bs_keyword; /* KEYWORD: the keys follow this word ... */
@@ -176,7 +176,7 @@ struct cmd_history {
     const char *changes;
 };
 
-/* One key found in a command line: argv index and its KS_* access flags. */
+/* One key found in a command line: argv index and its KSPEC_* access flags. */
 struct cmd_keyref {
     int pos;
     unsigned flags;
@@ -315,7 +315,7 @@ int cmd_has_keys(const struct command *cmd);
 /* Names as COMMAND INFO/DOCS print them, or NULL:
  *   cmd_flag_name(CMD_WRITE) = "write" (NULL for the hidden flags);
  *   cmd_acl_name(ACL_STRING) = "string" (without '@');
- *   cmd_keyflag_name(KS_RW) = "RW", (KS_ACCESS) = "access";
+ *   cmd_keyflag_name(KSPEC_RW) = "RW", (KSPEC_ACCESS) = "access";
  *   cmd_docflag_name(CMD_DOC_SYSCMD) = "syscmd";
  *   cmd_group_name(GRP_SORTED_SET) = "sorted-set";
  *   cmd_argtype_name(ARGT_UNIX_TIME) = "unix-time";

@@ -281,15 +281,14 @@ int bitops_incr_signed(int64_t value, int64_t incr, int bits, int owtype, int64_
     int64_t min = -max - 1;
     int over = 0;
 
+    /* Redis quirk: it computes max - value in 64 bits, which wraps for
+     * values this far below the range, and then reports overflow upwards.
+     * Seen with SET: OVERFLOW SAT SET i8 0 -9223372036854775808 stores 127. */
+    int wrapped_up = bits < 64 && value < max - INT64_MAX &&
+                     incr > u64_to_i64((uint64_t)max - (uint64_t)value);
+
     /* max - incr and min - incr cannot overflow for the signs tested. */
-    if (value > max || (incr > 0 && value > max - incr))
-        over = 1;
-    else if (bits < 64 && value < max - INT64_MAX &&
-             incr > u64_to_i64((uint64_t)max - (uint64_t)value))
-        /* Redis quirk: it computes max - value in 64 bits, which wraps for
-         * values this far below the range, and then reports overflow
-         * upwards. Seen with SET: OVERFLOW SAT SET i8 0 -9223372036854775808
-         * stores 127. */
+    if (value > max || (incr > 0 && value > max - incr) || wrapped_up)
         over = 1;
     else if (value < min || (incr < 0 && value < min - incr))
         over = -1;

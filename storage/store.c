@@ -332,14 +332,21 @@ void store_cron(store *s, int64_t now) {
 int store_checkpoint_sync(store *s) {
     int rc = store_commit(s);
     if (rc != ST_OK) return rc;
-    for (int round = 0; round < 3; round++) {
-        if (s->frozen) wait_checkpoint(s);
-        if (s->frozen) return ST_IO; /* failed and kept */
+    for (int round = 0; round < 16; round++) {
+        if (s->frozen) {
+            if (s->retry_after_ms) {
+                /* An earlier attempt failed: try again now. */
+                s->retry_after_ms = 1;
+                resubmit_if_due(s, INT64_MAX);
+            }
+            wait_checkpoint(s);
+            if (s->frozen && s->retry_after_ms) return s->nospace ? ST_NOSPACE : ST_IO;
+            continue; /* done, or resubmitted after growing the map */
+        }
         if (s->active->entries == 0) return ST_OK;
         rc = freeze(s);
         if (rc != ST_OK) return rc;
     }
-    if (s->frozen) wait_checkpoint(s);
     return s->frozen ? ST_IO : ST_OK;
 }
 

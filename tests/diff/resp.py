@@ -243,11 +243,27 @@ class Client:
 
     # -- commands --------------------------------------------------------
     def call(self, *args):
-        """Send one command, return its decoded reply."""
-        replies, err = pipeline_multi([(self, [args])], self.timeout)[0]
-        if err:
-            raise ConnectionError(err)
-        return replies[0]
+        """Send one command, return its decoded reply (blocking I/O: one
+        small command cannot fill the socket buffers)."""
+        out = []
+        try:
+            self.sock.sendall(encode_command(args))
+            while True:
+                self._drain(out, 1)
+                if out:
+                    break
+                chunk = self.sock.recv(1 << 18)
+                if not chunk:
+                    raise ConnectionError('%s: connection closed by server' % self.name)
+                self._feed(chunk)
+        except socket.timeout:
+            raise ConnectionError('%s: no reply within %.0fs' % (self.name, self.timeout))
+        except ProtocolError as e:
+            raise ConnectionError('%s: protocol error: %s' % (self.name, e))
+        if self.pending_bytes():
+            raise ConnectionError('%s: protocol desync: %d unexpected bytes after the reply'
+                                  % (self.name, self.pending_bytes()))
+        return out[0]
 
     def call_ok(self, *args):
         r = self.call(*args)

@@ -161,7 +161,8 @@ class Server:
                 return self
             except ServerError as e:
                 # The free port may have been taken between probing and bind.
-                if first and attempt < 4 and b"in use" in self._log_bytes(-1):
+                if first and attempt < 4 and ("in use" in str(e)
+                                              or b"in use" in self._log_bytes(-1)):
                     continue
                 raise e
 
@@ -190,11 +191,24 @@ class Server:
                 raise ServerError("server exited with status %s during startup\n%s"
                                   % (self.proc.returncode, self.log_text(-1)))
             try:
-                if self._ping_once():
-                    self.startup_seconds = time.monotonic() - t0
-                    return
+                ready = self._ping_once()
             except OSError as e:
-                last_err = e
+                ready, last_err = False, e
+            except ServerError:
+                self._expected_exit = True   # reported by the raise
+                self._kill(signal.SIGKILL)
+                self._reap(10)
+                raise
+            if ready:
+                self.startup_seconds = time.monotonic() - t0
+                if not self._owns_port():
+                    # Someone else answered on this port: not our server.
+                    self._expected_exit = True
+                    self._kill(signal.SIGKILL)
+                    self._reap(10)
+                    raise ServerError("port %d in use by another process\n%s"
+                                      % (self.port, self.log_text(-1)))
+                return
             if time.monotonic() > deadline:
                 self._expected_exit = True   # reported right here
                 self._kill(signal.SIGKILL)
@@ -204,21 +218,55 @@ class Server:
             time.sleep(0.005)
 
     def _ping_once(self):
-        """True when PING gets +PONG (or NOAUTH); False while -LOADING."""
+        """True when PING gets +PONG; False while -LOADING. With
+        --requirepass, AUTH first (NOAUTH would come even while loading)."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as s:
             s.settimeout(2.0)
+            f = s.makefile("rb")
+            if self.password is not None:
+                pw = self.password.encode()
+                s.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(pw), pw))
+                line = f.readline()
+                if not line:
+                    raise ConnectionError("closed before replying to AUTH")
+                if line.startswith(b"-LOADING"):
+                    return False
+                if not line.startswith(b"+OK"):
+                    raise ServerError("unexpected reply to AUTH: %r\n%s" % (line, self.log_text(-1)))
             s.sendall(b"PING\r\n")
-            data = b""
-            while b"\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise ConnectionError("closed before replying to PING")
-                data += chunk
-        if data.startswith(b"+PONG") or data.startswith(b"-NOAUTH"):
+            data = f.readline()
+            if not data:
+                raise ConnectionError("closed before replying to PING")
+        if data.startswith(b"+PONG"):
             return True
         if data.startswith(b"-LOADING"):
             return False
         raise ServerError("unexpected reply to PING: %r\n%s" % (data, self.log_text(-1)))
+
+    def _owns_port(self):
+        """True if a LISTEN socket on our port belongs to our process (Linux
+        /proc); True as well when /proc cannot tell."""
+        try:
+            inodes = set()
+            with open("/proc/net/tcp") as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    local, state, inode = parts[1], parts[3], parts[9]
+                    if state == "0A" and int(local.split(":")[1], 16) == self.port:
+                        inodes.add("socket:[%s]" % inode)
+            if not inodes:
+                return True
+            fd_dir = "/proc/%d/fd" % self.proc.pid
+            for fd in os.listdir(fd_dir):
+                try:
+                    if os.readlink(os.path.join(fd_dir, fd)) in inodes:
+                        return True
+                except OSError:
+                    pass
+            return False
+        except (OSError, StopIteration, IndexError, ValueError):
+            return True
 
     def _kill(self, sig):
         if self.proc is not None and self.proc.poll() is None:

@@ -166,18 +166,18 @@ static void test_args_and_keyspecs(void **state) {
         }
         for (int k = 0; k < c->nkeyspecs; k++) {
             const struct cmd_keyspec *ks = &c->keyspecs[k];
-            unsigned access = ks->flags & (KS_RO | KS_RW | KS_OW | KS_RM);
+            unsigned access = ks->flags & (KSPEC_RO | KSPEC_RW | KSPEC_OW | KSPEC_RM);
             assert_true(access && !(access & (access - 1))); /* exactly one */
-            assert_true(ks->bs != KS_BS_INVALID && ks->fk != KS_FK_INVALID);
-            if (ks->bs == KS_BS_INDEX && ks->fk == KS_FK_RANGE && ks->fk_lastkey >= 0)
+            assert_true(ks->bs != KSPEC_BS_INVALID && ks->fk != KSPEC_FK_INVALID);
+            if (ks->bs == KSPEC_BS_INDEX && ks->fk == KSPEC_FK_RANGE && ks->fk_lastkey >= 0)
                 assert_true(ks->bs_pos + ks->fk_lastkey < arity);
-            if (ks->fk == KS_FK_RANGE || ks->fk == KS_FK_KEYNUM) assert_true(ks->fk_step >= 1);
+            if (ks->fk == KSPEC_FK_RANGE || ks->fk == KSPEC_FK_KEYNUM) assert_true(ks->fk_step >= 1);
         }
         if (c->flags & CMD_WRITE) {
             /* A write command with keys writes at least one of them. */
             int writes = c->nkeyspecs == 0;
             for (int k = 0; k < c->nkeyspecs; k++)
-                if (!(c->keyspecs[k].flags & KS_RO)) writes = 1;
+                if (!(c->keyspecs[k].flags & KSPEC_RO)) writes = 1;
             assert_true(writes);
         }
     }
@@ -216,14 +216,12 @@ static void test_unimplemented_invisible(void **state) {
     assert_int_equal(cmd_count_sub(row(CMDID_object)), 1);
 
     const char *want[] = {"get", "object", "object|encoding"};
-    size_t it = 0, n = 0;
-    const struct command *c;
-    while ((c = cmd_all_next(&it)) != NULL) {
-        assert_true(n < 3);
-        assert_string_equal(c->fullname, want[n]);
-        n++;
+    size_t it = 0;
+    for (int n = 0; n < 3; n++) {
+        const struct command *c = cmd_all_next(&it);
+        assert_string_equal(c ? c->fullname : "(end)", want[n]);
     }
-    assert_int_equal(n, 3);
+    assert_null(cmd_all_next(&it));
     it = 0;
     assert_ptr_equal(cmd_top_next(&it), row(CMDID_get));
     assert_ptr_equal(cmd_top_next(&it), row(CMDID_object));
@@ -278,7 +276,7 @@ static void test_names(void **state) {
     assert_null(cmd_flag_name(CMD_PROTECTED));
     assert_null(cmd_flag_name(CMD_WRITE | CMD_FAST));
     assert_string_equal(cmd_acl_name(ACL_SORTEDSET), "sortedset");
-    assert_string_equal(cmd_keyflag_name(KS_VARIABLE_FLAGS), "variable_flags");
+    assert_string_equal(cmd_keyflag_name(KSPEC_VARIABLE_FLAGS), "variable_flags");
     assert_string_equal(cmd_group_name(GRP_SORTED_SET), "sorted-set");
     assert_string_equal(cmd_argtype_name(ARGT_UNIX_TIME), "unix-time");
     assert_true(cmd_acl_from_name("STRING", 6) == ACL_STRING);
@@ -303,7 +301,7 @@ static void test_getkeys_ranges(void **state) {
     assert_int_equal(k[0].pos, 1);
     assert_int_equal(k[1].pos, 3);
     assert_int_equal(k[2].pos, 5);
-    assert_int_equal(k[0].flags, KS_OW | KS_UPDATE);
+    assert_int_equal(k[0].flags, KSPEC_OW | KSPEC_UPDATE);
     /* Odd count: last = argc-1 = 4 is not a key slot but still reachable. */
     const char *mset_odd[] = {"mset", "a", "1", "b"};
     assert_int_equal(keys_of(CMDID_mset, 4, mset_odd, k, 8), 2);
@@ -316,8 +314,8 @@ static void test_getkeys_ranges(void **state) {
 
     const char *rename[] = {"rename", "a", "b"};
     assert_int_equal(keys_of(CMDID_rename, 3, rename, k, 8), 2);
-    assert_true(k[0].flags & KS_DELETE);
-    assert_true(k[1].flags & KS_OW);
+    assert_true(k[0].flags & KSPEC_DELETE);
+    assert_true(k[1].flags & KSPEC_OW);
 
     const char *bitop[] = {"bitop", "and", "dest", "s1", "s2"};
     assert_int_equal(keys_of(CMDID_bitop, 5, bitop, k, 8), 3);
@@ -345,38 +343,38 @@ static void test_getkeys_variable_flags(void **state) {
     struct cmd_keyref k[2];
     const char *set1[] = {"set", "k", "v"};
     assert_int_equal(keys_of(CMDID_set, 3, set1, k, 2), 1);
-    assert_int_equal(k[0].flags, KS_OW | KS_UPDATE);
+    assert_int_equal(k[0].flags, KSPEC_OW | KSPEC_UPDATE);
     const char *set2[] = {"set", "k", "v", "EX", "10", "Get"};
     assert_int_equal(keys_of(CMDID_set, 6, set2, k, 2), 1);
-    assert_int_equal(k[0].flags, KS_RW | KS_ACCESS | KS_UPDATE);
+    assert_int_equal(k[0].flags, KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
     const char *set3[] = {"set", "k", "get"}; /* "get" as the value does not count */
     keys_of(CMDID_set, 3, set3, k, 2);
-    assert_int_equal(k[0].flags, KS_OW | KS_UPDATE);
+    assert_int_equal(k[0].flags, KSPEC_OW | KSPEC_UPDATE);
 
     const char *bf_ro[] = {"bitfield", "k", "overflow", "sat", "get", "u8", "0"};
     assert_int_equal(keys_of(CMDID_bitfield, 7, bf_ro, k, 2), 1);
-    assert_int_equal(k[0].flags, KS_RO | KS_ACCESS);
+    assert_int_equal(k[0].flags, KSPEC_RO | KSPEC_ACCESS);
     const char *bf_rw[] = {"bitfield", "k", "get", "u8", "0", "incrby", "u8", "0", "1"};
     keys_of(CMDID_bitfield, 9, bf_rw, k, 2);
-    assert_int_equal(k[0].flags, KS_RW | KS_ACCESS | KS_UPDATE);
+    assert_int_equal(k[0].flags, KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
     const char *bf_bad[] = {"bitfield", "k", "bogus"};
     keys_of(CMDID_bitfield, 3, bf_bad, k, 2);
-    assert_int_equal(k[0].flags, KS_RW | KS_ACCESS | KS_UPDATE);
+    assert_int_equal(k[0].flags, KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
 }
 
 /* Spec kinds no command of the current table uses: keynum (ZUNIONSTORE,
  * EVAL), keyword (GEORADIUS STORE), negative lastkey with a limit. */
 static const struct cmd_keyspec zunion_specs[] = {
-    {.flags = KS_OW | KS_UPDATE,
-     .bs = KS_BS_INDEX,
+    {.flags = KSPEC_OW | KSPEC_UPDATE,
+     .bs = KSPEC_BS_INDEX,
      .bs_pos = 1,
-     .fk = KS_FK_RANGE,
+     .fk = KSPEC_FK_RANGE,
      .fk_lastkey = 0,
      .fk_step = 1},
-    {.flags = KS_RO | KS_ACCESS,
-     .bs = KS_BS_INDEX,
+    {.flags = KSPEC_RO | KSPEC_ACCESS,
+     .bs = KSPEC_BS_INDEX,
      .bs_pos = 2,
-     .fk = KS_FK_KEYNUM,
+     .fk = KSPEC_FK_KEYNUM,
      .fk_keynumidx = 0,
      .fk_firstkey = 1,
      .fk_step = 1},
@@ -388,17 +386,17 @@ static const struct command zunion = {.name = "zunionstore",
                                       .nkeyspecs = 2};
 
 static const struct cmd_keyspec store_specs[] = {
-    {.flags = KS_RO | KS_ACCESS,
-     .bs = KS_BS_INDEX,
+    {.flags = KSPEC_RO | KSPEC_ACCESS,
+     .bs = KSPEC_BS_INDEX,
      .bs_pos = 1,
-     .fk = KS_FK_RANGE,
+     .fk = KSPEC_FK_RANGE,
      .fk_lastkey = 0,
      .fk_step = 1},
-    {.flags = KS_OW | KS_UPDATE,
-     .bs = KS_BS_KEYWORD,
+    {.flags = KSPEC_OW | KSPEC_UPDATE,
+     .bs = KSPEC_BS_KEYWORD,
      .bs_keyword = "STORE",
      .bs_startfrom = 6,
-     .fk = KS_FK_RANGE,
+     .fk = KSPEC_FK_RANGE,
      .fk_lastkey = 0,
      .fk_step = 1},
 };
@@ -409,11 +407,11 @@ static const struct command georadius = {.name = "georadius",
                                          .nkeyspecs = 2};
 
 static const struct cmd_keyspec limit_specs[] = {
-    {.flags = KS_RW,
-     .bs = KS_BS_KEYWORD,
+    {.flags = KSPEC_RW,
+     .bs = KSPEC_BS_KEYWORD,
      .bs_keyword = "STREAMS",
      .bs_startfrom = 1,
-     .fk = KS_FK_RANGE,
+     .fk = KSPEC_FK_RANGE,
      .fk_lastkey = -1,
      .fk_step = 1,
      .fk_limit = 2},
@@ -436,7 +434,7 @@ static void test_getkeys_keynum_keyword(void **state) {
     assert_int_equal(k[0].pos, 1);
     assert_int_equal(k[1].pos, 3);
     assert_int_equal(k[2].pos, 4);
-    assert_int_equal(k[1].flags, KS_RO | KS_ACCESS);
+    assert_int_equal(k[1].flags, KSPEC_RO | KSPEC_ACCESS);
     const char *zbad[] = {"zunionstore", "dst", "x", "a"};
     assert_int_equal(keys_of_cmd(&zunion, 4, zbad, k, 8), 0);
     const char *zlong[] = {"zunionstore", "dst", "5", "a"};
