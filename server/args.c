@@ -7,6 +7,7 @@
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/num.h"
+#include "storage/keyspace.h"
 #include "storage/store.h"
 
 int arg_is(const arg *a, const char *word) {
@@ -67,4 +68,19 @@ void reply_store_error(client *c, int rc) {
     case ST_NOMEM: reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'."); break;
     default: reply_errorf(c, "storage error: %s", store_strerror(rc)); break;
     }
+}
+
+int lookup_read_or_reply(client *c, int i, int type, ks_meta *m) {
+    int rc = ks_lookup(srv.ks, c->db, c->argv[i].p, c->argv[i].len, type, m);
+    if (rc == ST_OK) {
+        srv.stat_keyspace_hits++;
+        return 1;
+    }
+    if (rc == ST_NOTFOUND) {
+        srv.stat_keyspace_misses++;
+        return 0;
+    }
+    if (rc == ST_WRONGTYPE) srv.stat_keyspace_hits++;
+    reply_store_error(c, rc);
+    return -1;
 }

@@ -29,6 +29,11 @@ int arg_range_or_reply(client *c, const arg *a, long long min, long long max, lo
                        const char *msg);
 /* A database index valid for SELECT/MOVE/COPY. */
 int arg_db_or_reply(client *c, const arg *a, int *db);
+/* Look argv[i] up for reading, counting a keyspace hit or miss as Redis's
+ * lookupKeyRead does (a key of another type counts as a hit). Returns 1 if
+ * found (release m), 0 if missing, -1 after replying an error. */
+struct ks_meta;
+int lookup_read_or_reply(client *c, int i, int type, struct ks_meta *m);
 /* Reply with the error for a storage return code (WRONGTYPE, disk full, ...). */
 void reply_store_error(client *c, int rc);
 

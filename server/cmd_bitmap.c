@@ -12,7 +12,8 @@
  * NUL-terminated strings does (an embedded NUL ends the word). Values read
  * with ks_lookup are borrowed: writers copy them into a malloc'd buffer,
  * change the copy and store it whole. A write that changes nothing is not
- * stored at all, so WATCH and the dirty counter see no change, as in Redis. */
+ * stored at all, so WATCH and the dirty counter see no change, as in Redis
+ * (which still turns OBJECT ENCODING to "raw" then; lodis leaves it). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,8 +31,8 @@
 
 #define ERR_BIT_OFFSET "bit offset is not an integer or out of range"
 #define ERR_BIT_VALUE  "bit is not an integer or out of range"
-#define ERR_BF_TYPE                                                                              \
-    "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 " \
+#define ERR_BF_TYPE                                                                                \
+    "Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 "    \
     "is."
 
 /* ---------------------------------------------------------------- helpers */
@@ -82,36 +83,17 @@ static int bf_type_or_reply(client *c, const arg *a, int *sign, int *bits) {
     return 0;
 }
 
-/* Look up argv[i] for reading, counting a keyspace hit or miss as Redis's
- * lookupKeyRead does (a key of another type is a hit). Returns 1 found (m
- * filled: release it), 0 missing, -1 after replying an error. */
-static int lookup_read(client *c, int i, ks_meta *m) {
-    int rc = ks_lookup(srv.ks, c->db, K(i), KS_STRING, m);
-
-    if (rc == ST_OK) {
-        srv.stat_keyspace_hits++;
-        return 1;
-    }
-    if (rc == ST_NOTFOUND) {
-        srv.stat_keyspace_misses++;
-        return 0;
-    }
-    if (rc == ST_WRONGTYPE) srv.stat_keyspace_hits++;
-    reply_store_error(c, rc);
-    return -1;
-}
-
 /* A private, writable copy of the string at argv[1]. */
 typedef struct wbuf {
-    uint8_t *p;  /* malloc'd, len bytes */
+    uint8_t *p; /* malloc'd, len bytes */
     size_t len;
-    int dirty;   /* key created or string grown: must be stored */
+    int dirty; /* key created or string grown: must be stored */
 } wbuf;
 
 /* Copy val[0..vlen) (exists == 0: no key) into w, zero-padded so that bit
  * maxbit exists. Returns 0, or -1 after replying. */
-static int copy_padded(client *c, const uint8_t *val, size_t vlen, int exists, uint64_t maxbit,
-                       wbuf *w) {
+static int
+copy_padded(client *c, const uint8_t *val, size_t vlen, int exists, uint64_t maxbit, wbuf *w) {
     size_t need = (size_t)(maxbit >> 3) + 1;
 
     w->len = vlen > need ? vlen : need;
@@ -196,7 +178,7 @@ void getbit_command(client *c) {
     ks_meta m = {0};
 
     if (bit_offset_or_reply(c, &c->argv[2], 0, 0, &off) != 0) return;
-    int found = lookup_read(c, 1, &m);
+    int found = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (found < 0) return;
     reply_int(c, found ? bitops_getbit(m.val, m.vlen, off) : 0);
     if (found) ks_meta_release(&m);
@@ -219,7 +201,7 @@ void bitcount_command(client *c) {
     int isbit = 0;
 
     /* A missing key answers 0 whatever the other arguments are. */
-    int found = lookup_read(c, 1, &m);
+    int found = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (found < 0) return;
     if (!found) {
         reply_int(c, 0);
@@ -255,7 +237,7 @@ void bitpos_command(client *c) {
         return;
     }
     /* A missing key is an endless run of zeros. */
-    int found = lookup_read(c, 1, &m);
+    int found = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (found < 0) return;
     if (!found) {
         reply_int(c, bit ? -1 : 0);
@@ -309,7 +291,7 @@ void bitop_command(client *c) {
     size_t rlen = 0;
     for (int j = 3; j < c->argc; j++) {
         ks_meta m = {0};
-        int found = lookup_read(c, j, &m);
+        int found = lookup_read_or_reply(c, j, KS_STRING, &m);
         if (found < 0) {
             free(res);
             return;
@@ -360,16 +342,16 @@ enum { BF_GET, BF_SET, BF_INCRBY };
 
 typedef struct bf_op {
     uint64_t offset;
-    int64_t value;  /* SET value or INCRBY increment */
+    int64_t value; /* SET value or INCRBY increment */
     int opcode;
-    int owtype;     /* BITOPS_WRAP / SAT / FAIL in force for this op */
+    int owtype; /* BITOPS_WRAP / SAT / FAIL in force for this op */
     int bits;
     int sign;
 } bf_op;
 
 typedef struct bf_result {
     int64_t v;
-    int null;       /* OVERFLOW FAIL tripped */
+    int null; /* OVERFLOW FAIL tripped */
 } bf_result;
 
 /* Apply one SET or INCRBY to w. Counts a change when the stored field
@@ -479,7 +461,7 @@ static void bitfield_generic(client *c, int ro_command) {
     if (nops < 0) goto out;
 
     if (readonly) {
-        if ((found = lookup_read(c, 1, &m)) < 0) goto out;
+        if ((found = lookup_read_or_reply(c, 1, KS_STRING, &m)) < 0) goto out;
         if (found) {
             p = m.val;
             plen = m.vlen;
@@ -506,7 +488,12 @@ static void bitfield_generic(client *c, int ro_command) {
 
     /* A created or grown string is stored even when every write failed
      * (Redis keeps the padded string too). */
-    if (!readonly && (changes || w.dirty) && store_or_reply(c, w.p, w.len) != 0) goto out;
+    if (!readonly && (changes || w.dirty)) {
+        if (store_or_reply(c, w.p, w.len) != 0) goto out;
+        /* Redis adds one to the dirty counter per changed field, where the
+         * key-change hook added one for the whole write. */
+        srv.dirty = srv.dirty - 1 + (uint64_t)changes;
+    }
 
     reply_array_len(c, nops);
     for (int i = 0; i < nops; i++) {

@@ -43,8 +43,26 @@ static int type_from_name(const arg *a) {
     return -1;
 }
 
-/* Collection families override this (weak) to name their encodings. */
-const char *collection_encoding(const ks_meta *m) __attribute__((weak));
+/* Each collection family names its encodings (weak: a family that has not
+ * landed yet answers "unknown"). */
+const char *hash_encoding(const ks_meta *m) __attribute__((weak));
+const char *list_encoding(const ks_meta *m) __attribute__((weak));
+const char *set_encoding(const ks_meta *m) __attribute__((weak));
+const char *zset_encoding(const ks_meta *m) __attribute__((weak));
+const char *stream_encoding(const ks_meta *m) __attribute__((weak));
+
+static const char *collection_encoding(const ks_meta *m) {
+    const char *(*fn)(const ks_meta *) = NULL;
+    switch (m->type) {
+    case KS_HASH: fn = hash_encoding; break;
+    case KS_LIST: fn = list_encoding; break;
+    case KS_SET: fn = set_encoding; break;
+    case KS_ZSET: fn = zset_encoding; break;
+    case KS_STREAM: fn = stream_encoding; break;
+    default: break;
+    }
+    return fn ? fn(m) : "unknown";
+}
 
 const char *object_encoding(const ks_meta *m) {
     if (m->type == KS_STRING) {
@@ -55,8 +73,7 @@ const char *object_encoding(const ks_meta *m) {
         if (m->vlen <= 44 && !(m->flags & KS_F_RAW)) return "embstr";
         return "raw";
     }
-    if (collection_encoding) return collection_encoding(m);
-    return "unknown";
+    return collection_encoding(m);
 }
 
 static void del_generic(client *c) {

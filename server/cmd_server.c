@@ -153,7 +153,7 @@ void shutdown_command(client *c) {
         reply_error(c, "No shutdown in progress.");
         return;
     }
-    server_log(3, "User requested shutdown (SHUTDOWN%s%s%s%s from %s)",
+    server_log(2, "SHUTDOWN%s%s%s%s requested by client %s",
                flags & SHUTDOWN_NOSAVE ? " NOSAVE" : "", flags & SHUTDOWN_SAVE ? " SAVE" : "",
                flags & SHUTDOWN_NOW ? " NOW" : "", flags & SHUTDOWN_FORCE ? " FORCE" : "",
                c->addr);

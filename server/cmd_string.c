@@ -22,21 +22,6 @@
 
 #define K(i) c->argv[i].p, c->argv[i].len
 
-/* Look up a string; replies WRONGTYPE (returns -1) or says missing (0). */
-static int get_string_or_reply(client *c, int i, ks_meta *m) {
-    int rc = ks_lookup(srv.ks, c->db, K(i), KS_STRING, m);
-    if (rc == ST_OK) {
-        srv.stat_keyspace_hits++;
-        return 1;
-    }
-    if (rc == ST_NOTFOUND) {
-        srv.stat_keyspace_misses++;
-        return 0;
-    }
-    reply_store_error(c, rc);
-    return -1;
-}
-
 static int check_len_or_reply(client *c, long long size) {
     if (size > (long long)cfg.proto_max_bulk_len) {
         reply_error(c, ERR_STR_TOO_BIG);
@@ -218,7 +203,7 @@ void getset_command(client *c) {
 /* GET key */
 void get_command(client *c) {
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     if (r == 0) {
         reply_null(c);
@@ -231,7 +216,7 @@ void get_command(client *c) {
 /* GETDEL key */
 void getdel_command(client *c) {
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     if (r == 0) {
         reply_null(c);
@@ -249,7 +234,7 @@ void getex_command(client *c) {
     int64_t when;
     if (parse_set_options(c, 2, 1, &flags, &when, "getex") != 0) return;
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     if (r == 0) {
         reply_null(c);
@@ -327,7 +312,7 @@ void msetnx_command(client *c) {
 
 static void incr_generic(client *c, long long by) {
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     long long v = 0;
     if (r == 1) {
@@ -389,7 +374,7 @@ void incrbyfloat_command(client *c) {
         return;
     }
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     if (r == 1) {
         int bad = num_parse_long_double((const char *)m.val, m.vlen, &v) != 0;
@@ -420,7 +405,7 @@ void incrbyfloat_command(client *c) {
 /* APPEND key value */
 void append_command(client *c) {
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     size_t oldlen = r ? m.vlen : 0;
     if (check_len_or_reply(c, (long long)(oldlen + c->argv[2].len)) != 0) {
@@ -444,7 +429,7 @@ void append_command(client *c) {
 /* STRLEN key */
 void strlen_command(client *c) {
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     reply_int(c, r ? (long long)m.vlen : 0);
     if (r) ks_meta_release(&m);
@@ -457,7 +442,7 @@ void getrange_command(client *c) {
         arg_ll_or_reply(c, &c->argv[3], &end, NULL) != 0)
         return;
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     if (r == 0) {
         reply_bulk(c, "", 0);
@@ -493,7 +478,7 @@ void setrange_command(client *c) {
         return;
     }
     ks_meta m;
-    int r = get_string_or_reply(c, 1, &m);
+    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     size_t vlen = c->argv[3].len;
     size_t oldlen = r ? m.vlen : 0;

@@ -15,6 +15,12 @@ const char *type_name(int type);
 const char *object_encoding(const ks_meta *m);
 /* "cursor [MATCH p] [COUNT n] [TYPE t]" from argv[i]; pattern NULL = all.
  * Replies and returns -1 on a bad argument. */
+/* Per-type OBJECT ENCODING answers, defined by each collection family. */
+const char *hash_encoding(const ks_meta *m);
+const char *list_encoding(const ks_meta *m);
+const char *set_encoding(const ks_meta *m);
+const char *zset_encoding(const ks_meta *m);
+const char *stream_encoding(const ks_meta *m);
 int scan_parse_args(client *c, int i, uint64_t *cursor, const char **pat, size_t *patlen,
                     long long *count, int *type, int allow_type);
 

@@ -64,8 +64,8 @@ uint64_t bitops_count(const uint8_t *p, size_t n) {
 
 /* Resolve a Redis start/end pair (byte or bit units, inclusive, negative
  * from the end) into absolute bit indexes. Returns 0 for an empty range. */
-static int resolve_range(size_t n, long long start, long long end, int isbit, uint64_t *first,
-                         uint64_t *last) {
+static int resolve_range(
+    size_t n, long long start, long long end, int isbit, uint64_t *first, uint64_t *last) {
     long long total = isbit ? (long long)n * 8 : (long long)n;
 
     if (start < 0) start += total;
@@ -89,8 +89,7 @@ static uint8_t byte_mask(unsigned from, unsigned to) {
     return (uint8_t)((0xffu >> from) & (0xffu << (7 - to)));
 }
 
-uint64_t bitops_count_range(const uint8_t *p, size_t n, long long start, long long end,
-                            int isbit) {
+uint64_t bitops_count_range(const uint8_t *p, size_t n, long long start, long long end, int isbit) {
     uint64_t first, last;
 
     /* Redis answers 0 here before clamping; clamping alone would count
@@ -143,8 +142,8 @@ static long long find_bit(const uint8_t *p, uint64_t first, uint64_t last, int b
     return -1;
 }
 
-long long bitops_pos(const uint8_t *p, size_t n, int bit, long long start, long long end,
-                     int end_given, int isbit) {
+long long bitops_pos(
+    const uint8_t *p, size_t n, int bit, long long start, long long end, int end_given, int isbit) {
     uint64_t first, last;
 
     if (!end_given) end = -1;
@@ -174,8 +173,8 @@ int bitops_setbit(uint8_t *p, uint64_t offset, int value) {
 }
 
 /* Combine byte i of every source; missing bytes are zero. */
-static uint8_t op_byte(int op, const uint8_t *const *srcs, const size_t *lens, size_t nsrc,
-                       size_t i) {
+static uint8_t
+op_byte(int op, const uint8_t *const *srcs, const size_t *lens, size_t nsrc, size_t i) {
     uint8_t acc = i < lens[0] ? srcs[0][i] : 0;
 
     if (op == BITOPS_NOT) return (uint8_t)~acc;
@@ -191,7 +190,11 @@ static uint8_t op_byte(int op, const uint8_t *const *srcs, const size_t *lens, s
     return acc;
 }
 
-void bitops_op(int op, uint8_t *dst, const uint8_t *const *srcs, const size_t *lens, size_t nsrc,
+void bitops_op(int op,
+               uint8_t *dst,
+               const uint8_t *const *srcs,
+               const size_t *lens,
+               size_t nsrc,
                size_t dstlen) {
     size_t minlen = dstlen, i = 0;
 
@@ -284,8 +287,8 @@ int bitops_incr_signed(int64_t value, int64_t incr, int bits, int owtype, int64_
     /* Redis quirk: it computes max - value in 64 bits, which wraps for
      * values this far below the range, and then reports overflow upwards.
      * Seen with SET: OVERFLOW SAT SET i8 0 -9223372036854775808 stores 127. */
-    int wrapped_up = bits < 64 && value < max - INT64_MAX &&
-                     incr > u64_to_i64((uint64_t)max - (uint64_t)value);
+    int wrapped_up =
+        bits < 64 && value < max - INT64_MAX && incr > u64_to_i64((uint64_t)max - (uint64_t)value);
 
     /* max - incr and min - incr cannot overflow for the signs tested. */
     if (value > max || (incr > 0 && value > max - incr) || wrapped_up)

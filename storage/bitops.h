@@ -40,8 +40,8 @@ uint64_t bitops_count_range(const uint8_t *p, size_t n, long long start, long lo
  * with no explicit end, an all-ones range answers the first bit after the
  * string (n * 8), as if the string were padded with zeros. An empty range,
  * including an empty string, gives -1. */
-long long bitops_pos(const uint8_t *p, size_t n, int bit, long long start, long long end,
-                     int end_given, int isbit);
+long long bitops_pos(
+    const uint8_t *p, size_t n, int bit, long long start, long long end, int end_given, int isbit);
 
 /* GETBIT: the bit at offset, 0 past the end. */
 int bitops_getbit(const uint8_t *p, size_t n, uint64_t offset);
@@ -55,7 +55,11 @@ int bitops_setbit(uint8_t *p, uint64_t offset, int value);
  * of length 0). Redis uses dstlen = the longest source. BITOPS_NOT uses
  * srcs[0] only. dst may be the same pointer as one of the sources; other
  * overlaps are not allowed. Unknown op: dst is zero-filled. */
-void bitops_op(int op, uint8_t *dst, const uint8_t *const *srcs, const size_t *lens, size_t nsrc,
+void bitops_op(int op,
+               uint8_t *dst,
+               const uint8_t *const *srcs,
+               const size_t *lens,
+               size_t nsrc,
                size_t dstlen);
 
 /* BITFIELD GET u<bits>: bits (1..64) bits at bit offset, most significant

@@ -2,25 +2,23 @@
  *
  * Job: checksum records and files (dumps, snapshots) fast and portably.
  *
- * Software path: the classic byte-at-a-time table generalised to eight
- * tables, so each step folds 8 input bytes with 8 lookups. Input words are
- * assembled byte by byte (little-endian order is what the reflected CRC
- * wants), so the code is endian- and alignment-neutral.
+ * Software path: the byte-at-a-time table method generalised to eight
+ * tables, folding 8 input bytes per step. Input words are assembled byte by
+ * byte in little-endian order (what the reflected CRC wants), so the code is
+ * endian- and alignment-neutral.
  *
- * Hardware path (x86-64 with GCC or clang only): the crc32 instruction
- * computes exactly this polynomial. It is compiled with a per-function
- * target attribute, so the build needs no -msse4.2, and is only called when
- * __builtin_cpu_supports("sse4.2") says so.
- *
- * The tables below are constants, generated once with this definition:
- *   t[0][i] = i shifted right 8 times, XOR 0x82F63B78 after each shift that
- *             drops a 1 bit;
- *   t[k][i] = (t[k-1][i] >> 8) ^ t[0][t[k-1][i] & 0xff].
- * The unit test recomputes them bit by bit and compares. */
+ * Hardware path (x86-64, GCC or clang): the crc32 instruction computes this
+ * very polynomial. A per-function target attribute means the build needs no
+ * -msse4.2; it runs only when __builtin_cpu_supports("sse4.2") says so. */
 #include "storage/crc32c.h"
 
 #include <string.h>
 
+/* Constant tables, generated once from the definition
+ *   t[0][i] = i shifted right 8 times, XOR 0x82F63B78 after each shift that
+ *             drops a 1 bit;
+ *   t[k][i] = (t[k-1][i] >> 8) ^ t[0][t[k-1][i] & 0xff].
+ * test_crc32c checks every path against a bit-at-a-time model. */
 static const uint32_t crc32c_table[8][256] = {
     {
         0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c, 0x26a1e7e8,
@@ -366,8 +364,8 @@ uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t len) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CRC32C_X86 1
 
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const void *buf,
-                                                            size_t len) {
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_hw(uint32_t crc, const void *buf, size_t len) {
     const uint8_t *p = buf;
     unsigned long long c = ~crc;
 

@@ -31,8 +31,8 @@ static int signed_byte(char c) {
 
 /* Match one byte against the class token starting at pat[start] == '['.
  * Stores the token's length in *toklen. Returns 1 on match. */
-static int class_match(const char *pat, size_t patlen, size_t start, char c, int nocase,
-                       size_t *toklen) {
+static int
+class_match(const char *pat, size_t patlen, size_t start, char c, int nocase, size_t *toklen) {
     size_t p = start + 1;
     int negate = 0, match = 0;
 
@@ -80,8 +80,8 @@ static int class_match(const char *pat, size_t patlen, size_t start, char c, int
 
 /* Match one byte against the single-byte token at pat[p] (not '*').
  * Stores the token's length in *toklen. Returns 1 on match. */
-static int token_match(const char *pat, size_t patlen, size_t p, char c, int nocase,
-                       size_t *toklen) {
+static int
+token_match(const char *pat, size_t patlen, size_t p, char c, int nocase, size_t *toklen) {
     char want;
 
     switch (pat[p]) {

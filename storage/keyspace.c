@@ -178,6 +178,60 @@ size_t ks_subkey(uint8_t *dst, uint64_t id, const void *sub, size_t sublen) {
     return 8 + sublen;
 }
 
+size_t ks_member_key(ks *k, uint64_t id, uint8_t kind, const void *fixed, size_t fixedlen,
+                     const void *member, size_t mlen, uint8_t *out, int *hashed) {
+    be64_put(out, id);
+    size_t off = 9;
+    if (fixedlen) memcpy(out + off, fixed, fixedlen);
+    off += fixedlen;
+    if (off + mlen <= KS_SUBKEY_MAX) {
+        out[8] = kind;
+        if (mlen) memcpy(out + off, member, mlen);
+        *hashed = 0;
+        return off + mlen;
+    }
+    out[8] = kind | KS_KIND_HASHED;
+    memcpy(out + off, member, KS_MEMBER_PREFIX);
+    off += KS_MEMBER_PREFIX;
+    siphash128(k->secret, member, mlen, out + off);
+    *hashed = 1;
+    return off + 16;
+}
+
+int ks_member_split(const uint8_t *key, size_t klen, size_t fixedlen, uint8_t *kind,
+                    const uint8_t **fixed, const uint8_t **member, size_t *mlen, int *hashed) {
+    if (klen < 9 + fixedlen) return ST_CORRUPT;
+    *kind = key[8] & (uint8_t)~KS_KIND_HASHED;
+    *hashed = (key[8] & KS_KIND_HASHED) != 0;
+    *fixed = key + 9;
+    *member = key + 9 + fixedlen;
+    *mlen = klen - 9 - fixedlen;
+    return ST_OK;
+}
+
+uint8_t *ks_member_value_wrap(const void *member, size_t mlen, const void *payload,
+                              size_t plen, size_t *outlen) {
+    uint8_t *p = malloc(4 + mlen + plen + 1);
+    if (!p) return NULL;
+    be32_put(p, (uint32_t)mlen);
+    memcpy(p + 4, member, mlen);
+    if (plen) memcpy(p + 4 + mlen, payload, plen);
+    *outlen = 4 + mlen + plen;
+    return p;
+}
+
+int ks_member_value_unwrap(const uint8_t *v, size_t vlen, const uint8_t **member, size_t *mlen,
+                           const uint8_t **payload, size_t *plen) {
+    if (vlen < 4) return ST_CORRUPT;
+    uint32_t n = be32_get(v);
+    if (vlen < 4 + (size_t)n) return ST_CORRUPT;
+    *member = v + 4;
+    *mlen = n;
+    *payload = v + 4 + n;
+    *plen = vlen - 4 - n;
+    return ST_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* counters, map, ids                                                  */
 
@@ -450,6 +504,10 @@ int ks_write_meta(ks *k, int db, const void *key, size_t klen, const ks_meta *m)
     rc = put_meta(k, k->map[db], key, klen, m, rc == ST_OK ? &old : NULL);
     if (rc == ST_OK) notify(k, db, key, klen, KS_CH_WRITE);
     return rc;
+}
+
+void ks_notify_write(ks *k, int db, const void *key, size_t klen) {
+    notify(k, db, key, klen, KS_CH_WRITE);
 }
 
 int ks_delete(ks *k, int db, const void *key, size_t klen) {

@@ -90,6 +90,9 @@ int ks_set_string(ks *k, int db, const void *key, size_t klen, const void *val, 
 /* Write a meta record for a collection (create or update). m->val/vlen is
  * an optional body. The expires index follows m->expire. */
 int ks_write_meta(ks *k, int db, const void *key, size_t klen, const ks_meta *m);
+/* Report a change made to a collection's members without a meta change
+ * (HSET of an existing field, LSET, ...): every write must reach the hook. */
+void ks_notify_write(ks *k, int db, const void *key, size_t klen);
 /* Delete a key (collections: O(1), members reclaimed in the background).
  * Returns 1 if it existed, 0 if not, or a negative ST_* code. */
 int ks_delete(ks *k, int db, const void *key, size_t klen);
@@ -134,8 +137,38 @@ long ks_reclaim_step(ks *k, long budget_us, int *pending);
 /* Persist per-database counters touched this tick (call before store_commit). */
 int ks_flush_counters(ks *k);
 
-/* Members of collections: sub-keys under the collection id.
- * sub key = id(8 BE) · subkey. Callers build it with ks_subkey(). */
+/* Members of collections: entries of the `sub` DBI under the collection id.
+ *
+ *   sub key = id(8 BE) · kind(1) · fixed(0..8) · member
+ *
+ * `kind` is the type's own tag for the entry (hash field, zset score index,
+ * list index, ...); `fixed` is an optional fixed-width prefix that orders the
+ * entries (a zset's score64, a list's index64). When the key would pass
+ * LMDB's 511 bytes, the member is replaced by its first KS_MEMBER_PREFIX
+ * bytes and a keyed 128-bit hash, and kind gets KS_KIND_HASHED: the flag is
+ * in a byte of ours, never in user bytes. The caller must then keep the full
+ * member in the value (ks_member_value_wrap) and compare it on read.
+ * Order: by (kind, fixed, member) -- except that members sharing their first
+ * KS_MEMBER_PREFIX bytes sort by hash among themselves. */
+#define KS_KIND_HASHED 0x80
+#define KS_MEMBER_PREFIX 400
+#define KS_SUBKEY_MAX 511
+
+/* Encode a member key into out (KS_SUBKEY_MAX bytes). *hashed tells whether
+ * the long form was used. Returns the key length. */
+size_t ks_member_key(ks *k, uint64_t id, uint8_t kind, const void *fixed, size_t fixedlen,
+                     const void *member, size_t mlen, uint8_t *out, int *hashed);
+/* Split a member key: kind (without KS_KIND_HASHED), fixed part, member
+ * bytes as stored (a prefix + hash when *hashed). */
+int ks_member_split(const uint8_t *key, size_t klen, size_t fixedlen, uint8_t *kind,
+                    const uint8_t **fixed, const uint8_t **member, size_t *mlen, int *hashed);
+/* For hashed members: value = mlen(4 BE) · member · payload. wrap returns a
+ * malloc'd buffer; unwrap points into v. */
+uint8_t *ks_member_value_wrap(const void *member, size_t mlen, const void *payload,
+                              size_t plen, size_t *outlen);
+int ks_member_value_unwrap(const uint8_t *v, size_t vlen, const uint8_t **member, size_t *mlen,
+                           const uint8_t **payload, size_t *plen);
+/* Plain id prefix, for range scans over all of a collection's entries. */
 size_t ks_subkey(uint8_t *dst, uint64_t id, const void *sub, size_t sublen);
 
 #endif

@@ -18,8 +18,8 @@
 #include <string.h>
 
 /* LCS length only, two rows over the shorter string. */
-static int lcs_length_only(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-                           uint32_t *len) {
+static int
+lcs_length_only(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint32_t *len) {
     if (blen > alen) {
         const uint8_t *t = a;
         a = b;
@@ -58,8 +58,14 @@ static void emit_run(struct lcs_result *r, const struct lcs_match *run, size_t m
     if (r->matches && runlen >= minmatchlen) r->matches[r->nmatches++] = *run;
 }
 
-int lcs_compute(const void *av, size_t alen, const void *bv, size_t blen, size_t max_table_bytes,
-                int flags, size_t minmatchlen, struct lcs_result *out) {
+int lcs_compute(const void *av,
+                size_t alen,
+                const void *bv,
+                size_t blen,
+                size_t max_table_bytes,
+                int flags,
+                size_t minmatchlen,
+                struct lcs_result *out) {
     const uint8_t *a = av, *b = bv;
     struct lcs_result r = {0};
     uint32_t *t = NULL;
@@ -76,7 +82,7 @@ int lcs_compute(const void *av, size_t alen, const void *bv, size_t blen, size_t
 
     t = malloc(rows * cols * sizeof(uint32_t));
     if (t == NULL) return LCS_ENOMEM;
-#define T(i, j) t[(size_t)(i) * cols + (size_t)(j)]
+#define T(i, j) t[(size_t)(i)*cols + (size_t)(j)]
     for (size_t j = 0; j < cols; j++) T(0, j) = 0;
     for (size_t i = 1; i < rows; i++) {
         T(i, 0) = 0;

@@ -9,13 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Return codes. */
-#define LCS_OK      0
-#define LCS_ETOOLONG (-1) /* an input is >= UINT32_MAX-1 bytes: "String too long for LCS" */
-#define LCS_ETABLE   (-2) /* table above the caller's limit: "Insufficient memory, transient
-                           * memory for LCS exceeds proto-max-bulk-len" */
-#define LCS_ENOMEM   (-3) /* malloc failed: "Insufficient memory, failed allocating
-                           * transient memory for LCS" */
+/* Return codes, with the Redis error each one stands for. */
+/* Success. */
+#define LCS_OK 0
+/* An input is >= UINT32_MAX-1 bytes: "String too long for LCS". */
+#define LCS_ETOOLONG (-1)
+/* Table above the caller's limit: "Insufficient memory, transient memory for
+ * LCS exceeds proto-max-bulk-len". */
+#define LCS_ETABLE (-2)
+/* malloc failed: "Insufficient memory, failed allocating transient memory
+ * for LCS". */
+#define LCS_ENOMEM (-3)
 
 /* What lcs_compute should produce besides the length. */
 #define LCS_WANT_STR     1 /* the subsequence itself (plain "LCS a b") */
@@ -46,8 +50,14 @@ struct lcs_result {
  * computed, in O(min(alen, blen)) memory.
  * Returns LCS_OK with *out filled, or a negative LCS_E* code with *out
  * zeroed (no memory to free). Time O(alen * blen). */
-int lcs_compute(const void *a, size_t alen, const void *b, size_t blen, size_t max_table_bytes,
-                int flags, size_t minmatchlen, struct lcs_result *out);
+int lcs_compute(const void *a,
+                size_t alen,
+                const void *b,
+                size_t blen,
+                size_t max_table_bytes,
+                int flags,
+                size_t minmatchlen,
+                struct lcs_result *out);
 
 /* Free what lcs_compute allocated and zero *r. Safe on a zeroed result. */
 void lcs_free(struct lcs_result *r);

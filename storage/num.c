@@ -36,8 +36,8 @@ static int is_c_space(char c) {
 
 /* Accumulate decimal digits s[i..len) into *v without exceeding limit.
  * Returns -1 on a non-digit or overflow. */
-static int accumulate_digits(const char *s, size_t i, size_t len, unsigned long long limit,
-                             unsigned long long *v) {
+static int accumulate_digits(
+    const char *s, size_t i, size_t len, unsigned long long limit, unsigned long long *v) {
     unsigned long long acc = *v;
     for (; i < len; i++) {
         if (s[i] < '0' || s[i] > '9') return -1;

@@ -64,8 +64,8 @@ static uint64_t sip_finish(struct sip_state *s, uint64_t tweak) {
 }
 
 /* Initialise and absorb the whole message, including the length word. */
-static void sip_absorb(struct sip_state *s, const uint8_t key[16], const uint8_t *p, size_t len,
-                       int wide) {
+static void
+sip_absorb(struct sip_state *s, const uint8_t key[16], const uint8_t *p, size_t len, int wide) {
     uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
     size_t left = len;
 

@@ -262,6 +262,9 @@ void store_poll(store *s) {
          * then forget the memtable. */
         rtxn_drop(s);
         uint64_t gen = s->frozen->gen;
+        store_logf(s, 1, "checkpoint of %llu entries (%llu KiB) took %llu ms",
+                   (unsigned long long)s->frozen->entries,
+                   (unsigned long long)(s->frozen->bytes >> 10), (unsigned long long)ms);
         mt_free(s->frozen);
         s->frozen = NULL;
         wal_trim(&s->w, gen);
@@ -315,8 +318,17 @@ static void wait_checkpoint(store *s) {
 void store_cron(store *s, int64_t now) {
     store_poll(s);
     resubmit_if_due(s, now);
+    /* A checkpoint rewrites every LMDB page it touches, so under heavy
+     * random writes small frequent checkpoints rewrite the same pages again
+     * and again. Space them at least four times their own duration apart:
+     * at low write rates that is the configured interval, at high rates the
+     * memtable budget decides and each page is rewritten once per many
+     * updates. */
+    int64_t interval = s->checkpoint_ms;
+    if ((int64_t)s->st.checkpoint_last_ms * 4 > interval)
+        interval = (int64_t)s->st.checkpoint_last_ms * 4;
     if (!s->frozen && s->active->entries &&
-        (now - s->last_freeze_ms >= s->checkpoint_ms || s->active->bytes >= s->budget))
+        (now - s->last_freeze_ms >= interval || s->active->bytes >= s->budget))
         freeze(s);
     if (s->fsync_mode == ST_FSYNC_EVERYSEC && s->wal_dirty) {
         pthread_mutex_lock(&s->mu);

@@ -164,7 +164,10 @@ class ManagedServer:
                 return False
             try:
                 with resp.Client('127.0.0.1', port, timeout=2.0) as c:
-                    if c.call('PING') == ('simple', b'PONG'):
+                    # any well-formed reply will do (even an error: a server
+                    # without PING yet must still be testable), except LOADING
+                    r = c.call('PING')
+                    if not (r[0] == 'err' and r[1].startswith((b'LOADING', b'BUSY'))):
                         return True
             except (OSError, ConnectionError, resp.ProtocolError):
                 pass
@@ -276,6 +279,7 @@ class Runner:
         self.history = collections.deque(maxlen=100000)
         self.reports = 0
         self.normalized = collections.Counter()
+        self.diverged = collections.Counter()
         self.pool = concurrent.futures.ThreadPoolExecutor(1)
         self.stats = collections.defaultdict(collections.Counter) if opts.stats else None
 
@@ -358,6 +362,7 @@ class Runner:
 
     def run_compound(self, index, op, norm):
         self.history.append((index, op))
+
         def one(c, args):
             try:
                 return norm.run(c, args), None
@@ -380,12 +385,17 @@ class Runner:
         else:
             self.divergence(index, op, norm, a, b)
 
-    def count_stats(self, op, reply):
-        name = op.args[0].upper().decode('latin-1')
-        if name == 'OBJECT' and len(op.args) > 1:
-            name += ' ' + op.args[1].upper().decode('latin-1')
+    @staticmethod
+    def command_name(args):
+        name = args[0].upper().decode('latin-1')
+        if name == 'OBJECT' and len(args) > 1:
+            name += ' ' + args[1].upper().decode('latin-1')
         if name not in KNOWN_FOR_STATS:
             name = '(unknown command)'
+        return name
+
+    def count_stats(self, op, reply):
+        name = self.command_name(op.args)
         kind = reply[0] if isinstance(reply, tuple) else str(reply)
         if kind in ('err', 'bloberr'):
             msg = re.sub(r"'.*'", "'..'", reply[1].decode('latin-1'))
@@ -450,6 +460,7 @@ class Runner:
 
     def divergence(self, index, op, norm, a, b):
         self.failed += 1
+        self.diverged[self.command_name(op.args)] += 1
         if not self.o.keep_going:
             self.stop = True
         self.reports += 1
@@ -473,6 +484,7 @@ class Runner:
 
     def fatal(self, index, op, a, ea, b, eb):
         self.failed += 1
+        self.diverged[self.command_name(op.args) + ' (no reply)'] += 1
         self.stop = True
         print()
         print('FAILURE at command #%d (family %s, seed %s, resp %d): no usable reply'
@@ -603,6 +615,9 @@ def run(o):
             '%d %s' % (n, k) for k, n in sorted(runner.normalized.items()))
     print('diff: %d commands compared in %.1fs%s' % (runner.passed + runner.failed,
                                                      time.monotonic() - t0, norm))
+    if runner.diverged:
+        print('diff: divergences per command: %s' % ', '.join(
+            '%s=%d' % kv for kv in runner.diverged.most_common()))
     return runner.passed, runner.failed
 
 
@@ -619,7 +634,7 @@ def main(argv=None):
         return selftest.main(o)
     try:
         passed, failed = run(o)
-    except HarnessError as e:
+    except (HarnessError, OSError) as e:
         print('diff: ERROR: %s' % e)
         print('diff: 0 passed, 1 failed')
         return 2

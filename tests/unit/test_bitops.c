@@ -21,6 +21,7 @@ struct test_buf {
     size_t n;
 };
 
+// clang-format off
 #define B(lit) {(const uint8_t *)(lit), sizeof(lit) - 1}
 
 static const struct test_buf bufs[] = {
@@ -348,6 +349,7 @@ static const struct {
     {64, INT64_MIN, 0, F, 0, INT64_MIN}, {64, -1, 0, W, 0, -1}, {64, -1, 0, S, 0, -1},
     {64, -1, 0, F, 0, -1},
 };
+// clang-format on
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -384,8 +386,8 @@ static void test_bitfield_get_recorded(void **state) {
         if (get_cases[i].is_signed)
             got = bitops_get_signed(b->p, b->n, get_cases[i].offset, get_cases[i].bits);
         else
-            got = (long long)bitops_get_unsigned(b->p, b->n, get_cases[i].offset,
-                                                 get_cases[i].bits);
+            got =
+                (long long)bitops_get_unsigned(b->p, b->n, get_cases[i].offset, get_cases[i].bits);
         if (got != get_cases[i].reply)
             fail_msg("GET case %zu: got %lld want %lld", i, got, get_cases[i].reply);
     }
@@ -399,8 +401,7 @@ static void test_overflow_recorded(void **state) {
                                       unsigned_cases[i].bits, unsigned_cases[i].owtype, &out);
         if (unsigned_cases[i].failed) {
             if (rc == 0 || out != 0xdeadbeef) fail_msg("unsigned case %zu should fail", i);
-        } else if (out != unsigned_cases[i].after ||
-                   (unsigned_cases[i].owtype == F && rc != 0)) {
+        } else if (out != unsigned_cases[i].after || (unsigned_cases[i].owtype == F && rc != 0)) {
             fail_msg("unsigned case %zu: rc %d out %llu", i, rc, (unsigned long long)out);
         }
     }
@@ -561,12 +562,9 @@ static void test_random_against_model(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bitcount_recorded),
-        cmocka_unit_test(test_bitpos_recorded),
-        cmocka_unit_test(test_bitfield_get_recorded),
-        cmocka_unit_test(test_overflow_recorded),
-        cmocka_unit_test(test_set_and_bits),
-        cmocka_unit_test(test_bitop_recorded),
+        cmocka_unit_test(test_bitcount_recorded),     cmocka_unit_test(test_bitpos_recorded),
+        cmocka_unit_test(test_bitfield_get_recorded), cmocka_unit_test(test_overflow_recorded),
+        cmocka_unit_test(test_set_and_bits),          cmocka_unit_test(test_bitop_recorded),
         cmocka_unit_test(test_random_against_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@ struct glob_case {
     int match;
 };
 
+// clang-format off
 static const struct glob_case cases[] = {
     {"*", 1, "hello", 5, 0, 1},
     {"h*o", 3, "hello", 5, 0, 1},
@@ -111,6 +112,7 @@ static const struct glob_case cases[] = {
     {"G?T", 3, "get", 3, 1, 1},
     {"*T", 2, "get", 3, 1, 1},
 };
+// clang-format on
 
 static void test_recorded_cases(void **state) {
     (void)state;

@@ -28,6 +28,7 @@ struct lcs_case {
 
 #define S(lit) lit, sizeof(lit) - 1
 
+// clang-format off
 static const struct lcs_case cases[] = {
     {S("ohmytext"), S("mynewtext"), 0, "mytext", 2, {{4, 7, 5, 8}, {2, 3, 0, 1}}},
     {S("ohmytext"), S("mynewtext"), 4, "mytext", 1, {{4, 7, 5, 8}}},
@@ -67,6 +68,7 @@ static const struct lcs_case cases[] = {
     {S("rebirth"), S("birthday"), 0, "birth", 1, {{2, 6, 0, 4}}},
     {S("ab\0cd"), S("b\0c"), 0, "b\0c", 1, {{1, 3, 0, 2}}},
 };
+// clang-format on
 
 #define NO_LIMIT ((size_t)1 << 40)
 
@@ -132,9 +134,9 @@ static void test_limits(void **state) {
                      LCS_ETOOLONG);
     assert_int_equal(lcs_compute(x, 1, y, (size_t)UINT32_MAX, NO_LIMIT, 0, 0, &r), LCS_ETOOLONG);
     /* Huge but legal lengths whose table size overflows 64 bits are refused. */
-    assert_int_equal(lcs_compute(x, (size_t)UINT32_MAX - 2, y, (size_t)UINT32_MAX - 2,
-                                 SIZE_MAX, 0, 0, &r),
-                     LCS_ETABLE);
+    assert_int_equal(
+        lcs_compute(x, (size_t)UINT32_MAX - 2, y, (size_t)UINT32_MAX - 2, SIZE_MAX, 0, 0, &r),
+        LCS_ETABLE);
 }
 
 static uint64_t rng_state = 0xfeedfacecafebeefULL;
@@ -168,9 +170,9 @@ static void test_random_consistency(void **state) {
             }
 
         struct lcs_result r;
-        assert_int_equal(lcs_compute(a, alen, b, blen, NO_LIMIT, LCS_WANT_STR | LCS_WANT_MATCHES,
-                                     0, &r),
-                         LCS_OK);
+        assert_int_equal(
+            lcs_compute(a, alen, b, blen, NO_LIMIT, LCS_WANT_STR | LCS_WANT_MATCHES, 0, &r),
+            LCS_OK);
         assert_int_equal(r.len, t[alen][blen]);
         /* Ranges run backwards, are disjoint and spell the LCS. */
         size_t pos = r.len, prev_a = alen, prev_b = blen;

@@ -387,8 +387,8 @@ static void test_score64_golden(void **state) {
 
 /* A random non-NaN double, biased towards interesting neighbourhoods. */
 static double random_double(void) {
-    static const double specials[] = {0.0, -0.0, 1.0, -1.0, INFINITY, -INFINITY,
-                                      DBL_MAX, -DBL_MAX, DBL_MIN, -DBL_MIN, 1e-310, -1e-310};
+    static const double specials[] = {0.0,     -0.0,     1.0,     -1.0,     INFINITY, -INFINITY,
+                                      DBL_MAX, -DBL_MAX, DBL_MIN, -DBL_MIN, 1e-310,   -1e-310};
     uint64_t r = rng_next();
     double d;
     switch (r % 4) {

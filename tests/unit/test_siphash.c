@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+// clang-format off
 static const char *const sip64_vectors[64] = {
     "310e0edd47db6f72",
     "fd67dc93c539f874",
@@ -80,7 +81,9 @@ static const char *const sip64_vectors[64] = {
     "575ff28e60381be5",
     "724506eb4c328a95",
 };
+// clang-format on
 
+// clang-format off
 static const char *const sip128_vectors[64] = {
     "a3817f04ba25a8e66df67214c7550293",
     "da87c1d86b99af44347659119b22fc45",
@@ -147,6 +150,7 @@ static const char *const sip128_vectors[64] = {
     "5853542321f567a005d547a4f04759bd",
     "5150d1772f50834a503e069a973fbd7c",
 };
+// clang-format on
 
 static void hex_to_bytes(const char *hex, uint8_t *out, size_t n) {
     for (size_t i = 0; i < n; i++) {
