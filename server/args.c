@@ -43,17 +43,30 @@ int arg_range_or_reply(client *c, const arg *a, long long min, long long max, lo
     return 0;
 }
 
-int arg_db_or_reply(client *c, const arg *a, int *db) {
+int arg_int_or_reply(client *c, const arg *a, int *out, const char *msg) {
     long long v;
-    if (num_parse_ll(a->p, a->len, &v) != 0 || v < INT32_MIN || v > INT32_MAX) {
-        reply_error(c, ERR_NOT_INT);
+    if (num_parse_ll(a->p, a->len, &v) != 0) {
+        reply_error(c, msg ? msg : ERR_NOT_INT);
         return -1;
     }
+    if (v < INT32_MIN || v > INT32_MAX) {
+        reply_error(c, msg ? msg
+                           : "value is out of range, value must between -2147483648 and "
+                             "2147483647");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int arg_db_or_reply(client *c, const arg *a, int *db) {
+    int v;
+    if (arg_int_or_reply(c, a, &v, NULL) != 0) return -1;
     if (v < 0 || v >= cfg.databases) {
         reply_error(c, ERR_DB_RANGE);
         return -1;
     }
-    *db = (int)v;
+    *db = v;
     return 0;
 }
 

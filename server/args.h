@@ -27,6 +27,8 @@ int arg_double_or_reply(client *c, const arg *a, double *out, const char *msg);
 /* A long long within [min, max], else the given message. */
 int arg_range_or_reply(client *c, const arg *a, long long min, long long max, long long *out,
                        const char *msg);
+/* A C int, with Redis's getIntFromObjectOrReply errors (msg overrides both). */
+int arg_int_or_reply(client *c, const arg *a, int *out, const char *msg);
 /* A database index valid for SELECT/MOVE/COPY. */
 int arg_db_or_reply(client *c, const arg *a, int *db);
 /* Look argv[i] up for reading, counting a keyspace hit or miss as Redis's

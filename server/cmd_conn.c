@@ -1,25 +1,20 @@
 /* cmd_conn.c — the connection family: PING ECHO QUIT RESET SELECT AUTH HELLO
- * and the CLIENT subcommands (ID SETNAME GETNAME LIST INFO KILL PAUSE UNPAUSE
- * REPLY NO-EVICT HELP).
+ * and CLIENT ID SETNAME GETNAME LIST INFO KILL PAUSE UNPAUSE REPLY NO-EVICT
+ * HELP. Replies and error texts follow Redis 7.0.15 (checked against
+ * redis-server; tests/integration/test_conn.py).
  *
- * Replies and error texts follow Redis 7.0.15, checked against redis-server
- * command by command (see tests/integration/test_conn.py).
+ * Users: no ACL yet, so the only user is "default": it takes any password
+ * when requirepass is empty ("nopass"), else exactly requirepass (compared
+ * without stopping at the first difference).
  *
- * Users: lodis has no ACL yet, so the only user is "default". It takes any
- * password when requirepass is empty ("nopass") and exactly requirepass
- * otherwise. The password comparison does not stop at the first difference.
+ * srv.clients is newest first; CLIENT LIST walks it backwards so the oldest
+ * connection comes first, as in Redis. Socketless clients (scripts, internal
+ * callers, clients closed in this tick) are neither listed nor killable.
  *
- * Client order: srv.clients is newest first; CLIENT LIST walks it backwards
- * so that, as in Redis, the oldest connection comes first. Clients without a
- * socket (script and internal fake clients, or clients already closed in this
- * tick) are not listed and cannot be killed, as in Redis where they are not
- * in server.clients.
- *
- * CLIENT PAUSE: srv.pause_until_ms / srv.pause_writes_only are read by the
- * dispatcher, which holds back a paused client's request; server_cron resumes
- * held clients when the pause ends. When a new PAUSE makes the pause less
- * restrictive (ALL -> WRITE), the held clients are re-run at the end of the
- * tick so that their reads proceed (Redis does the same). */
+ * CLIENT PAUSE only sets srv.pause_until_ms / srv.pause_writes_only: the
+ * dispatcher holds paused requests and server_cron resumes them. The mode can
+ * turn less restrictive (ALL -> WRITE) only from a client that is not held,
+ * i.e. not while an ALL pause is on, so nothing held needs re-running here. */
 #include "server/cmd_conn.h"
 
 #include <limits.h>
@@ -30,7 +25,6 @@
 #include "server/args.h"
 #include "server/cmdtable.h"
 #include "server/config.h"
-#include "server/hooks.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/num.h"
@@ -52,7 +46,6 @@ enum { CT_NONE = -1, CT_NORMAL = 0, CT_REPLICA, CT_PUBSUB, CT_MASTER };
 #define MAX_RESET_FNS 8
 static void (*reset_fns[MAX_RESET_FNS])(client *c);
 static int nreset_fns;
-static int pause_resume_pending; /* held requests to re-run at end of tick */
 
 void conn_on_reset(void (*fn)(client *c)) {
     if (nreset_fns == MAX_RESET_FNS) {
@@ -152,24 +145,9 @@ void conn_reset_client(client *c) {
     free(c->name);
     c->name = NULL;
     /* CLIENT_REPLY_SKIP (this very command) stays: after CLIENT REPLY SKIP,
-     * the RESET that follows is silent, as in Redis. */
-    c->flags &= ~(CLIENT_PUBSUB | CLIENT_NO_EVICT | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
-}
-
-/* Re-run the requests of clients held by a pause: the dispatcher holds them
- * again if the pause still applies to them. */
-static void pause_resume_held(void) {
-    if (!pause_resume_pending) return;
-    pause_resume_pending = 0;
-    for (client *x = srv.clients; x; x = x->next) {
-        if (!(x->flags & CLIENT_PAUSED) || (x->flags & CLIENT_CLOSED)) continue;
-        x->flags &= ~CLIENT_PAUSED;
-        client_process_input(x);
-    }
-}
-
-void conn_family_init(void) {
-    hooks_on_before_sleep(pause_resume_held);
+     * the RESET that follows is silent. NO-EVICT survives RESET in 7.0.15
+     * (checked against redis-server). */
+    c->flags &= ~(CLIENT_PUBSUB | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
 }
 
 /* ------------------------------------------------------------------ */
@@ -238,7 +216,8 @@ void auth_command(client *c) {
         reply_error(c, ERR_SYNTAX);
         return;
     }
-    arg def = {"default", 7};
+    static char default_user[] = "default";
+    arg def = {default_user, 7};
     const arg *user = &def, *pass = &c->argv[1];
     if (c->argc == 2) {
         if (!password_required()) {
@@ -499,10 +478,7 @@ void client_pause_command(client *c) {
      * wraps is negative and so pauses nothing. Wrap the same way, without
      * signed overflow. */
     int64_t end = ms > 0 ? (int64_t)((uint64_t)ms + (uint64_t)mstime()) : 0;
-    int64_t now = mstime();
-    int active = srv.pause_until_ms && now < srv.pause_until_ms;
     /* As in Redis 7.0: the latest mode wins, the end time only grows. */
-    if (active && writes_only && !srv.pause_writes_only) pause_resume_pending = 1;
     srv.pause_writes_only = writes_only;
     if (end > srv.pause_until_ms) srv.pause_until_ms = end;
     reply_ok(c);

@@ -14,16 +14,13 @@
 
 /* Bring c back to a new connection's state, as Redis's RESET does: leave
  * MONITOR mode, run the registered reset callbacks, select db 0, RESP2, drop
- * the name, clear CLIENT REPLY OFF/SKIP and NO-EVICT, and fall back to the
- * default user (not authenticated when requirepass is set). Sends nothing. */
+ * the name, clear CLIENT REPLY OFF/SKIP (NO-EVICT stays, as in Redis 7.0.15)
+ * and fall back to the default user (not authenticated when requirepass is
+ * set). Sends nothing. */
 void conn_reset_client(client *c);
 
 /* Add a callback run by conn_reset_client(). At most 8; extra ones are
  * ignored (and logged). */
 void conn_on_reset(void (*fn)(client *c));
-
-/* Family init, called by families.c: registers the before-sleep hook that
- * re-runs held requests when CLIENT PAUSE becomes less restrictive. */
-void conn_family_init(void);
 
 #endif

@@ -7,8 +7,9 @@
  * invented (pubsub_channels, tracking_clients and the allocator internals of
  * jemalloc are absent; latencystats is not kept). Fields that are constant by
  * design are printed with that constant (loading:0 — the store opens before
- * the server listens; total_forks:0 — lodis never forks; role:master — no
- * replication yet).
+ * the server listens; total_forks:0 and the *_cow_* fields — lodis never
+ * forks; aof_rewrite*:0 — the WAL is trimmed by checkpoints, never
+ * rewritten; role:master — no replication yet).
  *
  * The counters mostly live in `srv` and are owned by the modules that bump
  * them; this file only samples the rates (instantaneous_*), recent client
@@ -23,6 +24,12 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+/* libasan's allocator statistics (sanitizer/allocator_interface.h, which
+ * not every compiler installation ships). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #include "server/buf.h"
 #include "server/cmdtable.h"
@@ -59,10 +66,15 @@ static char replid[41];
  * (in-use bytes in the arenas) plus hblkhd (chunks served by mmap). This is
  * what Redis's used_memory means (zmalloc's count) without a wrapper around
  * every allocation. LMDB's file map is not malloc memory and is not counted:
- * it is page cache, visible in used_memory_rss as far as it is resident. */
+ * it is page cache, visible in used_memory_rss as far as it is resident.
+ * Under ASan malloc is ASan's, and mallinfo2() says 0: ask ASan instead. */
 static uint64_t used_memory(void) {
+#if defined(__SANITIZE_ADDRESS__)
+    return (uint64_t)__sanitizer_get_current_allocated_bytes();
+#else
     struct mallinfo2 mi = mallinfo2();
     return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+#endif
 }
 
 /* Resident set size from /proc/self/statm (second field, in pages). */
@@ -344,6 +356,12 @@ static void sec_persistence(buf *o) {
                "# Persistence\r\n"
                "loading:0\r\n"
                "async_loading:0\r\n"
+               "current_cow_peak:0\r\n"
+               "current_cow_size:0\r\n"
+               "current_cow_size_age:0\r\n"
+               "current_fork_perc:0.00\r\n"
+               "current_save_keys_processed:0\r\n"
+               "current_save_keys_total:0\r\n"
                "rdb_changes_since_last_save:%llu\r\n"
                "rdb_bgsave_in_progress:0\r\n"
                "rdb_last_save_time:%lld\r\n"
@@ -351,6 +369,7 @@ static void sec_persistence(buf *o) {
                "rdb_last_bgsave_time_sec:%lld\r\n"
                "rdb_current_bgsave_time_sec:-1\r\n"
                "rdb_saves:%llu\r\n"
+               "rdb_last_cow_size:0\r\n"
                "aof_enabled:1\r\n"
                "aof_rewrite_in_progress:0\r\n"
                "aof_rewrite_scheduled:0\r\n"
@@ -358,10 +377,12 @@ static void sec_persistence(buf *o) {
                "aof_current_rewrite_time_sec:-1\r\n"
                "aof_last_bgrewrite_status:ok\r\n"
                "aof_rewrites:0\r\n"
+               "aof_rewrites_consecutive_failures:0\r\n"
                "aof_last_write_status:%s\r\n"
-               "aof_current_size:%llu\r\n"
+               "aof_last_cow_size:0\r\n"
                "module_fork_in_progress:0\r\n"
                "module_fork_last_cow_size:0\r\n"
+               "aof_current_size:%llu\r\n"
                "lodis_checkpoints:%llu\r\n"
                "lodis_checkpoint_in_progress:%d\r\n"
                "lodis_last_checkpoint_ms:%llu\r\n"

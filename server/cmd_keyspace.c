@@ -7,6 +7,8 @@
  * (storage/keyspace.c). FLUSHDB/FLUSHALL point the database at an empty
  * physical slot and reclaim the old one in the background, so ASYNC and
  * SYNC are both O(1) here. */
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,8 +243,20 @@ void keys_command(client *c) {
  * with the collection SCANs (HSCAN, SSCAN, ZSCAN) through keyspace_cmd.h. */
 int scan_parse_args(client *c, int i, uint64_t *cursor, const char **pat, size_t *patlen,
                     long long *count, int *type, int allow_type) {
-    unsigned long long cur;
-    if (num_parse_ull(c->argv[i].p, c->argv[i].len, &cur) != 0) {
+    /* Redis parses cursors with strtoul: "" is 0, a sign is accepted, a
+     * leading space or trailing garbage is not. */
+    char tmp[32];
+    const arg *a = &c->argv[i];
+    if (a->len >= sizeof tmp || (a->len && isspace((unsigned char)a->p[0]))) {
+        reply_error(c, "invalid cursor");
+        return -1;
+    }
+    memcpy(tmp, a->p, a->len);
+    tmp[a->len] = '\0';
+    char *end;
+    errno = 0;
+    unsigned long long cur = strtoull(tmp, &end, 10);
+    if (*end != '\0' || errno == ERANGE || memchr(a->p, '\0', a->len)) {
         reply_error(c, "invalid cursor");
         return -1;
     }
@@ -438,20 +452,15 @@ void flushall_command(client *c) {
 
 /* SWAPDB index1 index2 */
 void swapdb_command(client *c) {
-    long long a, b;
-    if (num_parse_ll(c->argv[1].p, c->argv[1].len, &a) != 0) {
-        reply_error(c, "invalid first DB index");
+    int a, b;
+    if (arg_int_or_reply(c, &c->argv[1], &a, "invalid first DB index") != 0 ||
+        arg_int_or_reply(c, &c->argv[2], &b, "invalid second DB index") != 0)
         return;
-    }
-    if (num_parse_ll(c->argv[2].p, c->argv[2].len, &b) != 0) {
-        reply_error(c, "invalid second DB index");
-        return;
-    }
     if (a < 0 || a >= cfg.databases || b < 0 || b >= cfg.databases) {
         reply_error(c, ERR_DB_RANGE);
         return;
     }
-    int rc = ks_swapdb(srv.ks, (int)a, (int)b);
+    int rc = ks_swapdb(srv.ks, a, b);
     if (rc < 0) reply_store_error(c, rc);
     else reply_ok(c);
 }

@@ -655,20 +655,25 @@ static void debug_populate(client *c) {
             return;
         }
     }
-    char prefix[256];
-    if (c->argc >= 4) arg_cstr(&c->argv[3], prefix, sizeof prefix);
-    else snprintf(prefix, sizeof prefix, "key");
+    const char *prefix = "key";
+    size_t plen = 3;
+    if (c->argc >= 4) {
+        prefix = c->argv[3].p;
+        plen = c->argv[3].len;
+    }
     char *val = size > 0 ? calloc(1, (size_t)size) : NULL;
     if (size > 0 && !val) {
         reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
         return;
     }
+    buf key = {0};
     for (long long j = 0; j < count; j++) {
-        char key[300], v[64];
-        int kl = snprintf(key, sizeof key, "%s:%lld", prefix, j);
-        if (kl < 0 || (size_t)kl >= sizeof key) kl = (int)sizeof key - 1;
+        char v[64];
+        key.len = 0;
+        buf_append(&key, prefix, plen);
+        buf_printf(&key, ":%lld", j);
         ks_meta m;
-        if (ks_lookup(srv.ks, c->db, key, (size_t)kl, KS_NONE, &m) == ST_OK) {
+        if (ks_lookup(srv.ks, c->db, key.p, key.len, KS_NONE, &m) == ST_OK) {
             ks_meta_release(&m);
             continue; /* existing keys are left alone */
         }
@@ -682,18 +687,17 @@ static void debug_populate(client *c) {
             body = val;
             blen = (size_t)size;
         }
-        if (store_reserve(srv.st, (size_t)kl + blen + 64) == ST_NOSPACE) {
-            free(val);
-            reply_store_error(c, ST_NOSPACE);
-            return;
-        }
-        int rc = ks_set_string(srv.ks, c->db, key, (size_t)kl, body, blen, 0, 0, 0);
+        int rc = store_reserve(srv.st, key.len + blen + 64);
+        if (rc == ST_OK)
+            rc = ks_set_string(srv.ks, c->db, key.p, key.len, body, blen, 0, 0, 0);
         if (rc != ST_OK) {
             free(val);
+            buf_free(&key);
             reply_store_error(c, rc);
             return;
         }
     }
+    buf_free(&key);
     free(val);
     reply_ok(c);
 }

@@ -44,59 +44,67 @@ static int check_len_or_reply(client *c, long long size) {
 #define F_PERSIST (1 << 8)
 #define F_ANY_EXPIRE (F_EX | F_PX | F_EXAT | F_PXAT)
 
-/* Parse SET/GETEX options from argv[from]. cmd_getex limits the set.
- * On success *flags and *when (absolute unix ms, 0 = none) are set. */
-static int parse_set_options(client *c, int from, int getex, int *flags, int64_t *when,
-                             const char *cmdname) {
+/* Parse SET/GETEX options from argv[from], like Redis: an option may repeat
+ * (the last value wins) but may not meet a conflicting one, and only the
+ * final expire value is validated, by expire_to_ms_or_reply. */
+static int parse_set_options(client *c, int from, int getex, int *flags, const arg **expire) {
     int f = 0;
-    const arg *expire = NULL;
+    *expire = NULL;
     for (int j = from; j < c->argc; j++) {
         const arg *a = &c->argv[j];
         int has_next = j + 1 < c->argc;
-        if (!getex && arg_is(a, "NX") && !(f & (F_XX))) f |= F_NX;
+        if (!getex && arg_is(a, "NX") && !(f & F_XX)) f |= F_NX;
         else if (!getex && arg_is(a, "XX") && !(f & F_NX)) f |= F_XX;
         else if (!getex && arg_is(a, "GET")) f |= F_GET;
-        else if (!getex && arg_is(a, "KEEPTTL") && !(f & (F_ANY_EXPIRE | F_PERSIST))) f |= F_KEEPTTL;
+        else if (!getex && arg_is(a, "KEEPTTL") && !(f & (F_ANY_EXPIRE | F_PERSIST)))
+            f |= F_KEEPTTL;
         else if (getex && arg_is(a, "PERSIST") && !(f & F_ANY_EXPIRE)) f |= F_PERSIST;
-        else if (arg_is(a, "EX") && !(f & (F_KEEPTTL | F_PERSIST | F_ANY_EXPIRE)) && has_next) {
+        else if (arg_is(a, "EX") && !(f & (F_KEEPTTL | F_PERSIST | (F_ANY_EXPIRE & ~F_EX))) &&
+                 has_next) {
             f |= F_EX;
-            expire = &c->argv[++j];
-        } else if (arg_is(a, "PX") && !(f & (F_KEEPTTL | F_PERSIST | F_ANY_EXPIRE)) && has_next) {
+            *expire = &c->argv[++j];
+        } else if (arg_is(a, "PX") && !(f & (F_KEEPTTL | F_PERSIST | (F_ANY_EXPIRE & ~F_PX))) &&
+                   has_next) {
             f |= F_PX;
-            expire = &c->argv[++j];
-        } else if (arg_is(a, "EXAT") && !(f & (F_KEEPTTL | F_PERSIST | F_ANY_EXPIRE)) &&
-                   has_next) {
+            *expire = &c->argv[++j];
+        } else if (arg_is(a, "EXAT") &&
+                   !(f & (F_KEEPTTL | F_PERSIST | (F_ANY_EXPIRE & ~F_EXAT))) && has_next) {
             f |= F_EXAT;
-            expire = &c->argv[++j];
-        } else if (arg_is(a, "PXAT") && !(f & (F_KEEPTTL | F_PERSIST | F_ANY_EXPIRE)) &&
-                   has_next) {
+            *expire = &c->argv[++j];
+        } else if (arg_is(a, "PXAT") &&
+                   !(f & (F_KEEPTTL | F_PERSIST | (F_ANY_EXPIRE & ~F_PXAT))) && has_next) {
             f |= F_PXAT;
-            expire = &c->argv[++j];
+            *expire = &c->argv[++j];
         } else {
             reply_error(c, ERR_SYNTAX);
             return -1;
         }
     }
+    *flags = f;
+    return 0;
+}
+
+/* The absolute expire time (unix ms) for the parsed option. */
+static int expire_to_ms_or_reply(client *c, int f, const arg *expire, int64_t *when,
+                                 const char *cmdname) {
     *when = 0;
-    if (expire) {
-        long long v;
-        if (arg_ll_or_reply(c, expire, &v, NULL) != 0) return -1;
-        if (v <= 0 || ((f & (F_EX | F_EXAT)) && v > LLONG_MAX / 1000)) {
+    if (!expire) return 0;
+    long long v;
+    if (arg_ll_or_reply(c, expire, &v, NULL) != 0) return -1;
+    if (v <= 0 || ((f & (F_EX | F_EXAT)) && v > LLONG_MAX / 1000)) {
+        reply_errorf(c, "invalid expire time in '%s' command", cmdname);
+        return -1;
+    }
+    if (f & (F_EX | F_EXAT)) v *= 1000;
+    if (f & (F_EX | F_PX)) {
+        int64_t now = ks_now(srv.ks);
+        if (v > LLONG_MAX - now) {
             reply_errorf(c, "invalid expire time in '%s' command", cmdname);
             return -1;
         }
-        if (f & (F_EX | F_EXAT)) v *= 1000;
-        if (f & (F_EX | F_PX)) {
-            int64_t now = ks_now(srv.ks);
-            if (v > LLONG_MAX - now) {
-                reply_errorf(c, "invalid expire time in '%s' command", cmdname);
-                return -1;
-            }
-            v += now;
-        }
-        *when = v;
+        v += now;
     }
-    *flags = f;
+    *when = v;
     return 0;
 }
 
@@ -160,7 +168,9 @@ static void set_generic(client *c, int flags, int64_t when, const arg *key, cons
 void set_command(client *c) {
     int flags;
     int64_t when;
-    if (parse_set_options(c, 3, 0, &flags, &when, "set") != 0) return;
+    const arg *expire;
+    if (parse_set_options(c, 3, 0, &flags, &expire) != 0) return;
+    if (expire_to_ms_or_reply(c, flags, expire, &when, "set") != 0) return;
     set_generic(c, flags, when, &c->argv[1], &c->argv[2], 0);
 }
 
@@ -232,12 +242,18 @@ void getdel_command(client *c) {
 void getex_command(client *c) {
     int flags;
     int64_t when;
-    if (parse_set_options(c, 2, 1, &flags, &when, "getex") != 0) return;
+    const arg *expire;
+    if (parse_set_options(c, 2, 1, &flags, &expire) != 0) return;
     ks_meta m;
     int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
     if (r < 0) return;
     if (r == 0) {
         reply_null(c);
+        return;
+    }
+    /* Redis validates the time only once the key is known to exist. */
+    if (expire_to_ms_or_reply(c, flags, expire, &when, "getex") != 0) {
+        ks_meta_release(&m);
         return;
     }
     reply_bulk(c, m.val, m.vlen);
@@ -484,6 +500,11 @@ void setrange_command(client *c) {
     size_t oldlen = r ? m.vlen : 0;
     if (vlen == 0) {
         reply_int(c, (long long)oldlen);
+        if (r) ks_meta_release(&m);
+        return;
+    }
+    if (off > (long long)cfg.proto_max_bulk_len - (long long)vlen) {
+        reply_error(c, ERR_STR_TOO_BIG);
         if (r) ks_meta_release(&m);
         return;
     }

@@ -545,10 +545,30 @@ int ks_set_expire(ks *k, int db, const void *key, size_t klen, int64_t when) {
     return rc ? rc : 1;
 }
 
+static int relink_copy(ks *k, int db, const void *src, size_t slen, int dstdb, const void *dst,
+                       size_t dlen, const ks_meta *m, const ks_meta *dold);
+
 /* Move a record (meta as is) to another key/db; members stay where they
  * are (they live under the id). Caller has checked dst. */
 static int relink(ks *k, int db, const void *src, size_t slen, int dstdb, const void *dst,
-                  size_t dlen, const ks_meta *m, const ks_meta *dold) {
+                  size_t dlen, const ks_meta *mb, const ks_meta *dold) {
+    /* mb borrows the source record's memory, which deleting the source frees:
+     * take a private copy of its header and body first. */
+    ks_meta mc = *mb;
+    const ks_meta *m = &mc;
+    uint8_t *copy = malloc(mb->hdrlen + mb->vlen + 1);
+    if (!copy) return ST_NOMEM;
+    memcpy(copy, mb->hdr, mb->hdrlen);
+    memcpy(copy + mb->hdrlen, mb->val, mb->vlen);
+    mc.hdr = copy;
+    mc.val = copy + mb->hdrlen;
+    int rc = relink_copy(k, db, src, slen, dstdb, dst, dlen, m, dold);
+    free(copy);
+    return rc;
+}
+
+static int relink_copy(ks *k, int db, const void *src, size_t slen, int dstdb, const void *dst,
+                       size_t dlen, const ks_meta *m, const ks_meta *dold) {
     uint8_t kkey[KS_KKEY_MAX];
     size_t kkl = enc_kkey(k, k->map[db], src, slen, kkey);
     int rc = store_del(k->s, ST_DBI_KEYS, kkey, kkl);

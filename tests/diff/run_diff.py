@@ -154,8 +154,14 @@ class ManagedServer:
                 self.port = port
                 return self
             self._terminate()
-        raise HarnessError('%s did not start: %s\n%s' % (self.label, ' '.join(
-            shlex.quote(a) for a in self.argv(port)), self.log_tail()))
+        status = self.proc.returncode
+        msg = '%s did not start (%s): %s\n%s' % (
+            self.label, 'no reply within %.0fs' % self.startup_timeout if status in (None, -15)
+            else 'exit status %s' % status,
+            ' '.join(shlex.quote(a) for a in self.argv(port)), self.log_tail())
+        if not self.keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        raise HarnessError(msg)
 
     def _wait_ready(self, port):
         deadline = time.monotonic() + self.startup_timeout

@@ -311,7 +311,8 @@ class Server:
             s.sendall(b"*1\r\n$8\r\nSHUTDOWN\r\n")
             reply = b""
             try:
-                while True:
+                # EOF is success; a complete reply line means SHUTDOWN failed
+                while b"\r\n" not in reply:
                     chunk = s.recv(4096)
                     if not chunk:
                         break

@@ -29,6 +29,8 @@ BINARY = os.environ.get("LODIS_SERVER") or os.path.join(REPO, "build", "release"
 IS_REDIS = os.path.basename(BINARY) == "redis-server"
 SCALE = float(os.environ.get("LODIS_TIME_SCALE", "1"))
 
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:")
+
 lodis_only = pytest.mark.skipif(IS_REDIS, reason="lodis-specific behaviour")
 
 
@@ -76,7 +78,7 @@ class AdminServer:
                 try:
                     probe.execute_command("PING")
                 finally:
-                    probe.close()
+                    probe.connection_pool.disconnect()
                 return
             except redis.ResponseError:
                 return  # answering at all is enough (even "unknown command")
@@ -100,17 +102,24 @@ class AdminServer:
             raise AssertionError("server still running after SHUTDOWN")
 
     def stop(self):
+        """SIGTERM (only our own PID) and wait; fail on an unclean exit."""
         for c in self.clients:
-            c.close()
+            c.connection_pool.disconnect()
         self.clients = []
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(30 * SCALE)
+                proc.wait(30 * SCALE)
             except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.proc = None
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+                raise AssertionError("server ignored SIGTERM")
+        log = self.log.read_text(errors="replace")
+        assert not SANITIZER_RE.search(log), log[-5000:]
+        assert proc.returncode == 0, "exit status %s\n%s" % (proc.returncode, log[-3000:])
 
 
 @pytest.fixture
@@ -332,7 +341,7 @@ def test_connected_clients_counts_two(admin, r):
     assert info["connected_clients"] == 2
     assert info["blocked_clients"] == 0
     assert info["maxclients"] == 10000
-    other.close()
+    other.connection_pool.disconnect()
     assert _wait_for(lambda: _connected(r), 1) == 1
 
 
