@@ -120,8 +120,11 @@ static int lookup_for_write(client *c, uint64_t maxbit, wbuf *w) {
         reply_store_error(c, rc);
         return -1;
     }
+    int was_raw = (m.flags & KS_F_RAW) != 0;
     rc = copy_padded(c, m.val, m.vlen, 1, maxbit, w);
     ks_meta_release(&m);
+    /* Redis unshares (makes raw) the string here, even if nothing changes. */
+    if (rc == 0 && !was_raw) ks_mark_raw(srv.ks, c->db, K(1));
     return rc;
 }
 
@@ -160,7 +163,10 @@ void setbit_command(client *c) {
     /* A bit that already holds the value inside the string: Redis neither
      * writes nor signals the key. */
     if (exists && (off >> 3) < m.vlen && bitops_getbit(m.val, m.vlen, off) == (int)on) {
+        int was_raw = (m.flags & KS_F_RAW) != 0;
         ks_meta_release(&m);
+        /* ... but it does unshare the string, which OBJECT ENCODING shows. */
+        if (!was_raw) ks_mark_raw(srv.ks, c->db, K(1));
         reply_int(c, (int)on);
         return;
     }

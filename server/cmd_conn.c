@@ -32,8 +32,8 @@
 #define ERR_NAME_CHARS "Client names cannot contain spaces, newlines or special characters."
 #define ERR_WRONGPASS  "-WRONGPASS invalid username-password pair or user is disabled."
 #define ERR_HELLO_NOAUTH                                                                           \
-    "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "    \
-    "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "      \
+    "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "     \
+    "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "        \
     "protocol version at the same time"
 
 /* Client types of CLIENT LIST TYPE / CLIENT KILL TYPE. lodis has no
@@ -140,8 +140,10 @@ void conn_reset_client(client *c) {
     for (int i = 0; i < nreset_fns; i++) reset_fns[i](c);
     c->db = 0;
     c->resp = 2;
-    if (password_required()) c->flags &= ~CLIENT_AUTHENTICATED;
-    else c->flags |= CLIENT_AUTHENTICATED;
+    if (password_required())
+        c->flags &= ~CLIENT_AUTHENTICATED;
+    else
+        c->flags |= CLIENT_AUTHENTICATED;
     free(c->name);
     c->name = NULL;
     /* CLIENT_REPLY_SKIP (this very command) stays: after CLIENT REPLY SKIP,
@@ -163,12 +165,16 @@ void ping_command(client *c) {
         /* In RESP2 subscribed mode a reply must look like a pushed message. */
         reply_array_len(c, 2);
         reply_bulk(c, "pong", 4);
-        if (c->argc == 1) reply_bulk(c, "", 0);
-        else reply_bulk(c, c->argv[1].p, c->argv[1].len);
+        if (c->argc == 1)
+            reply_bulk(c, "", 0);
+        else
+            reply_bulk(c, c->argv[1].p, c->argv[1].len);
         return;
     }
-    if (c->argc == 1) reply_status(c, "PONG");
-    else reply_bulk(c, c->argv[1].p, c->argv[1].len);
+    if (c->argc == 1)
+        reply_status(c, "PONG");
+    else
+        reply_bulk(c, c->argv[1].p, c->argv[1].len);
 }
 
 /* ECHO message */
@@ -323,8 +329,10 @@ void client_setname_command(client *c) {
 
 /* CLIENT GETNAME */
 void client_getname_command(client *c) {
-    if (c->name) reply_bulk_cstr(c, c->name);
-    else reply_null(c);
+    if (c->name)
+        reply_bulk_cstr(c, c->name);
+    else
+        reply_null(c);
 }
 
 /* CLIENT INFO */
@@ -420,8 +428,10 @@ void client_kill_command(client *c) {
                 }
                 /* every client is the default user's: the filter keeps all */
             } else if (more && arg_is(opt, "skipme")) {
-                if (arg_is(val, "yes")) skipme = 1;
-                else if (arg_is(val, "no")) skipme = 0;
+                if (arg_is(val, "yes"))
+                    skipme = 1;
+                else if (arg_is(val, "no"))
+                    skipme = 0;
                 else {
                     reply_error(c, ERR_SYNTAX);
                     return;
@@ -440,13 +450,18 @@ void client_kill_command(client *c) {
         if (type != CT_NONE && client_type_of(x) != type) continue;
         if (id && x->id != (uint64_t)id) continue;
         if (x == c && skipme) continue;
-        if (x == c) client_close_after_reply(c);
-        else client_free(x);
+        if (x == c)
+            client_close_after_reply(c);
+        else
+            client_free(x);
         killed++;
     }
-    if (!old_form) reply_int(c, killed);
-    else if (killed == 0) reply_error(c, "No such client");
-    else reply_ok(c);
+    if (!old_form)
+        reply_int(c, killed);
+    else if (killed == 0)
+        reply_error(c, "No such client");
+    else
+        reply_ok(c);
 }
 
 /* CLIENT PAUSE timeout [WRITE|ALL] */
@@ -459,7 +474,8 @@ void client_pause_command(client *c) {
     }
     int writes_only = 0;
     if (c->argc == 4) {
-        if (arg_is(&c->argv[3], "write")) writes_only = 1;
+        if (arg_is(&c->argv[3], "write"))
+            writes_only = 1;
         else if (!arg_is(&c->argv[3], "all")) {
             reply_error(c, "CLIENT PAUSE mode must be WRITE or ALL");
             return;
@@ -507,8 +523,10 @@ void client_reply_command(client *c) {
 
 /* CLIENT NO-EVICT ON|OFF */
 void client_no_evict_command(client *c) {
-    if (arg_is(&c->argv[2], "on")) c->flags |= CLIENT_NO_EVICT;
-    else if (arg_is(&c->argv[2], "off")) c->flags &= ~CLIENT_NO_EVICT;
+    if (arg_is(&c->argv[2], "on"))
+        c->flags |= CLIENT_NO_EVICT;
+    else if (arg_is(&c->argv[2], "off"))
+        c->flags &= ~CLIENT_NO_EVICT;
     else {
         reply_error(c, ERR_SYNTAX);
         return;

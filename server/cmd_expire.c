@@ -118,7 +118,7 @@ static void ttl_generic(client *c, int ms, int absolute) {
         return;
     }
     if (absolute) {
-        reply_int(c, ms ? when : (when + 500) / 1000);
+        reply_int(c, ms ? when : when / 1000); /* truncated, unlike TTL */
         return;
     }
     int64_t left = when - ks_now(srv.ks);

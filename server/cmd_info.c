@@ -337,15 +337,15 @@ static void sec_memory(buf *o) {
                "lodis_maxdisk:%llu\r\n",
                (unsigned long long)used, human(h1, sizeof h1, used), (unsigned long long)rss,
                human(h2, sizeof h2, rss), (unsigned long long)peak, human(h3, sizeof h3, peak),
-               peak ? (double)used * 100.0 / (double)peak : 0.0,
-               (unsigned long long)startup_memory, (unsigned long long)sysmem,
-               human(h4, sizeof h4, sysmem), cfg.maxmemory, human(h5, sizeof h5, cfg.maxmemory),
-               policy ? policy : "", used ? (double)rss / (double)used : 0.0,
-               (long long)rss - (long long)used, (unsigned long long)clients_mem,
-               srv.reclaim_pending ? 1 : 0, (unsigned long long)st.memtable_bytes,
-               human(h6, sizeof h6, st.memtable_bytes), (unsigned long long)st.memtable_entries,
-               (unsigned long long)st.disk_bytes, human(h7, sizeof h7, st.disk_bytes),
-               (unsigned long long)st.wal_bytes, (unsigned long long)st.map_size, cfg.maxdisk);
+               peak ? (double)used * 100.0 / (double)peak : 0.0, (unsigned long long)startup_memory,
+               (unsigned long long)sysmem, human(h4, sizeof h4, sysmem), cfg.maxmemory,
+               human(h5, sizeof h5, cfg.maxmemory), policy ? policy : "",
+               used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used,
+               (unsigned long long)clients_mem, srv.reclaim_pending ? 1 : 0,
+               (unsigned long long)st.memtable_bytes, human(h6, sizeof h6, st.memtable_bytes),
+               (unsigned long long)st.memtable_entries, (unsigned long long)st.disk_bytes,
+               human(h7, sizeof h7, st.disk_bytes), (unsigned long long)st.wal_bytes,
+               (unsigned long long)st.map_size, cfg.maxdisk);
     free(policy);
 }
 
@@ -403,52 +403,51 @@ static void sec_persistence(buf *o) {
 }
 
 static void sec_stats(buf *o) {
-    buf_printf(o,
-               "# Stats\r\n"
-               "total_connections_received:%llu\r\n"
-               "total_commands_processed:%llu\r\n"
-               "instantaneous_ops_per_sec:%lld\r\n"
-               "total_net_input_bytes:%llu\r\n"
-               "total_net_output_bytes:%llu\r\n"
-               "total_net_repl_input_bytes:0\r\n"
-               "total_net_repl_output_bytes:0\r\n"
-               "instantaneous_input_kbps:%.2f\r\n"
-               "instantaneous_output_kbps:%.2f\r\n"
-               "instantaneous_input_repl_kbps:0.00\r\n"
-               "instantaneous_output_repl_kbps:0.00\r\n"
-               "rejected_connections:%llu\r\n"
-               "sync_full:0\r\n"
-               "sync_partial_ok:0\r\n"
-               "sync_partial_err:0\r\n"
-               "expired_keys:%llu\r\n"
-               "expired_stale_perc:0.00\r\n"
-               "evicted_keys:%llu\r\n"
-               "evicted_clients:0\r\n"
-               "keyspace_hits:%llu\r\n"
-               "keyspace_misses:%llu\r\n"
-               "latest_fork_usec:0\r\n"
-               "total_forks:0\r\n"
-               "unexpected_error_replies:%llu\r\n"
-               "total_error_replies:%llu\r\n"
-               "dump_payload_sanitizations:0\r\n"
-               "total_reads_processed:%llu\r\n"
-               "total_writes_processed:%llu\r\n"
-               "io_threaded_reads_processed:0\r\n"
-               "io_threaded_writes_processed:0\r\n"
-               "lodis_reclaimed_entries:%llu\r\n"
-               "lodis_reclaim_pending:%d\r\n",
-               (unsigned long long)srv.stat_numconnections,
-               (unsigned long long)srv.stat_numcommands, (long long)(inst_get(INST_OPS) + 0.5),
-               (unsigned long long)srv.stat_net_input_bytes,
-               (unsigned long long)srv.stat_net_output_bytes, inst_get(INST_NET_IN) / 1024.0,
-               inst_get(INST_NET_OUT) / 1024.0, (unsigned long long)srv.stat_rejected_conn,
-               (unsigned long long)srv.stat_expiredkeys, (unsigned long long)srv.stat_evictedkeys,
-               (unsigned long long)srv.stat_keyspace_hits,
-               (unsigned long long)srv.stat_keyspace_misses,
-               (unsigned long long)srv.stat_unexpected_error_replies,
-               (unsigned long long)srv.stat_total_error_replies,
-               (unsigned long long)srv.stat_io_reads, (unsigned long long)srv.stat_io_writes,
-               (unsigned long long)srv.stat_reclaimed, srv.reclaim_pending ? 1 : 0);
+    buf_printf(
+        o,
+        "# Stats\r\n"
+        "total_connections_received:%llu\r\n"
+        "total_commands_processed:%llu\r\n"
+        "instantaneous_ops_per_sec:%lld\r\n"
+        "total_net_input_bytes:%llu\r\n"
+        "total_net_output_bytes:%llu\r\n"
+        "total_net_repl_input_bytes:0\r\n"
+        "total_net_repl_output_bytes:0\r\n"
+        "instantaneous_input_kbps:%.2f\r\n"
+        "instantaneous_output_kbps:%.2f\r\n"
+        "instantaneous_input_repl_kbps:0.00\r\n"
+        "instantaneous_output_repl_kbps:0.00\r\n"
+        "rejected_connections:%llu\r\n"
+        "sync_full:0\r\n"
+        "sync_partial_ok:0\r\n"
+        "sync_partial_err:0\r\n"
+        "expired_keys:%llu\r\n"
+        "expired_stale_perc:0.00\r\n"
+        "evicted_keys:%llu\r\n"
+        "evicted_clients:0\r\n"
+        "keyspace_hits:%llu\r\n"
+        "keyspace_misses:%llu\r\n"
+        "latest_fork_usec:0\r\n"
+        "total_forks:0\r\n"
+        "unexpected_error_replies:%llu\r\n"
+        "total_error_replies:%llu\r\n"
+        "dump_payload_sanitizations:0\r\n"
+        "total_reads_processed:%llu\r\n"
+        "total_writes_processed:%llu\r\n"
+        "io_threaded_reads_processed:0\r\n"
+        "io_threaded_writes_processed:0\r\n"
+        "lodis_reclaimed_entries:%llu\r\n"
+        "lodis_reclaim_pending:%d\r\n",
+        (unsigned long long)srv.stat_numconnections, (unsigned long long)srv.stat_numcommands,
+        (long long)(inst_get(INST_OPS) + 0.5), (unsigned long long)srv.stat_net_input_bytes,
+        (unsigned long long)srv.stat_net_output_bytes, inst_get(INST_NET_IN) / 1024.0,
+        inst_get(INST_NET_OUT) / 1024.0, (unsigned long long)srv.stat_rejected_conn,
+        (unsigned long long)srv.stat_expiredkeys, (unsigned long long)srv.stat_evictedkeys,
+        (unsigned long long)srv.stat_keyspace_hits, (unsigned long long)srv.stat_keyspace_misses,
+        (unsigned long long)srv.stat_unexpected_error_replies,
+        (unsigned long long)srv.stat_total_error_replies, (unsigned long long)srv.stat_io_reads,
+        (unsigned long long)srv.stat_io_writes, (unsigned long long)srv.stat_reclaimed,
+        srv.reclaim_pending ? 1 : 0);
 }
 
 static void sec_replication(buf *o) {

@@ -69,7 +69,7 @@ static const char *collection_encoding(const ks_meta *m) {
 const char *object_encoding(const ks_meta *m) {
     if (m->type == KS_STRING) {
         long long v;
-        if (!(m->flags & KS_F_RAW) && m->vlen <= 20 &&
+        if (!(m->flags & (KS_F_RAW | KS_F_NOINT)) && m->vlen <= 20 &&
             num_parse_ll((const char *)m->val, m->vlen, &v) == 0)
             return "int";
         if (m->vlen <= 44 && !(m->flags & KS_F_RAW)) return "embstr";
@@ -468,4 +468,40 @@ void swapdb_command(client *c) {
 /* OBJECT: only reached with an unknown subcommand. */
 void object_command(client *c) {
     container_unknown_subcommand(c);
+}
+
+static int policy_is_lfu(void) {
+    return cfg.maxmemory_policy == 1 || cfg.maxmemory_policy == 5; /* volatile-lfu, allkeys-lfu */
+}
+
+/* OBJECT IDLETIME key: seconds since the last access (not under LFU). */
+void object_idletime_command(client *c) {
+    int64_t idle;
+    if (ks_object_idle(srv.ks, c->db, K(2), &idle) != ST_OK) {
+        reply_null(c);
+        return;
+    }
+    if (policy_is_lfu()) {
+        reply_error(c, "An LFU maxmemory policy is selected, idle time not tracked. Please note "
+                       "that when switching between policies at runtime LRU and LFU data will "
+                       "take some time to adjust.");
+        return;
+    }
+    reply_int(c, idle / 1000);
+}
+
+/* OBJECT FREQ key: the logarithmic access counter (LFU policies only). */
+void object_freq_command(client *c) {
+    int freq;
+    if (ks_object_freq(srv.ks, c->db, K(2), &freq) != ST_OK) {
+        reply_null(c);
+        return;
+    }
+    if (!policy_is_lfu()) {
+        reply_error(c, "An LFU maxmemory policy is not selected, access frequency not tracked. "
+                       "Please note that when switching between policies at runtime LRU and LFU "
+                       "data will take some time to adjust.");
+        return;
+    }
+    reply_int(c, freq);
 }

@@ -1,25 +1,20 @@
-/* cmd_server.c — server administration commands: TIME, LASTSAVE, SAVE,
- * BGSAVE, SHUTDOWN, MONITOR, DEBUG; and the server family's init (hooks for
- * MONITOR and INFO's sampling).
+/* cmd_server.c — server administration: TIME, LASTSAVE, SAVE, BGSAVE,
+ * SHUTDOWN, MONITOR, DEBUG, and the server family's init (MONITOR's
+ * client-close hook, INFO's cron sampling).
  *
  * Persistence in lodis: every acknowledged write is already in the WAL, and a
- * checkpoint applies the memtable to LMDB in one synced transaction. So a
- * "save" is a checkpoint (server_save()): SAVE and BGSAVE both run it, and
- * SHUTDOWN NOSAVE loses nothing either (the WAL is replayed at the next
- * start). BGSAVE is synchronous-but-fast: a checkpoint only writes what
- * changed since the previous one (at most one checkpoint interval of
- * writes, bounded by memtable-size), never the whole dataset, so there is
- * no child process and rdb_bgsave_in_progress is never 1.
+ * checkpoint applies the memtable to LMDB in one synced transaction; so a
+ * "save" is a checkpoint (server_save()). BGSAVE is synchronous-but-fast: a
+ * checkpoint writes only what changed since the previous one (at most one
+ * checkpoint interval of writes, bounded by memtable-size), never the whole
+ * dataset, so there is no child process and rdb_bgsave_in_progress stays 0.
  *
- * DEBUG implements the subcommands client libraries and test suites lean
- * on; the ones about Redis's in-memory encodings (JMAP, LISTPACK,
- * QUICKLIST-PACKED-THRESHOLD, HTSTATS, ...) and the crash helpers answer
- * Redis's own "unknown subcommand" error. */
-#include <ctype.h>
+ * DEBUG has the subcommands clients and test suites lean on; the ones about
+ * Redis's in-memory encodings (JMAP, LISTPACK, QUICKLIST-PACKED-THRESHOLD,
+ * HTSTATS, ...) and the crash helpers get Redis's unknown-subcommand error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "server/args.h"
@@ -108,8 +103,10 @@ void lastsave_command(client *c) {
 
 /* SAVE */
 void save_command(client *c) {
-    if (server_save() == 0) reply_ok(c);
-    else reply_error(c, "-ERR"); /* Redis's bare "-ERR"; the log says why */
+    if (server_save() == 0)
+        reply_ok(c);
+    else
+        reply_error(c, "-ERR"); /* Redis's bare "-ERR"; the log says why */
 }
 
 /* BGSAVE [SCHEDULE]
@@ -120,8 +117,10 @@ void bgsave_command(client *c) {
         reply_error(c, ERR_SYNTAX);
         return;
     }
-    if (server_save() == 0) reply_status(c, "Background saving started");
-    else reply_error(c, "-ERR");
+    if (server_save() == 0)
+        reply_status(c, "Background saving started");
+    else
+        reply_error(c, "-ERR");
 }
 
 /* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
@@ -135,11 +134,16 @@ void bgsave_command(client *c) {
 void shutdown_command(client *c) {
     int flags = 0, abort_req = 0;
     for (int i = 1; i < c->argc; i++) {
-        if (arg_is(&c->argv[i], "nosave")) flags |= SHUTDOWN_NOSAVE;
-        else if (arg_is(&c->argv[i], "save")) flags |= SHUTDOWN_SAVE;
-        else if (arg_is(&c->argv[i], "now")) flags |= SHUTDOWN_NOW;
-        else if (arg_is(&c->argv[i], "force")) flags |= SHUTDOWN_FORCE;
-        else if (arg_is(&c->argv[i], "abort")) abort_req = 1;
+        if (arg_is(&c->argv[i], "nosave"))
+            flags |= SHUTDOWN_NOSAVE;
+        else if (arg_is(&c->argv[i], "save"))
+            flags |= SHUTDOWN_SAVE;
+        else if (arg_is(&c->argv[i], "now"))
+            flags |= SHUTDOWN_NOW;
+        else if (arg_is(&c->argv[i], "force"))
+            flags |= SHUTDOWN_FORCE;
+        else if (arg_is(&c->argv[i], "abort"))
+            abort_req = 1;
         else {
             reply_error(c, ERR_SYNTAX);
             return;
@@ -155,8 +159,7 @@ void shutdown_command(client *c) {
     }
     server_log(2, "SHUTDOWN%s%s%s%s requested by client %s",
                flags & SHUTDOWN_NOSAVE ? " NOSAVE" : "", flags & SHUTDOWN_SAVE ? " SAVE" : "",
-               flags & SHUTDOWN_NOW ? " NOW" : "", flags & SHUTDOWN_FORCE ? " FORCE" : "",
-               c->addr);
+               flags & SHUTDOWN_NOW ? " NOW" : "", flags & SHUTDOWN_FORCE ? " FORCE" : "", c->addr);
     srv.shutdown_flags = flags;
     srv.shutdown_asap = 1;
 }
@@ -206,10 +209,14 @@ static void sha1_block(sha1_ctx *s, const uint8_t *p) {
     uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
     for (int i = 0; i < 80; i++) {
         uint32_t f, k;
-        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else f = b ^ c ^ d, k = 0xCA62C1D6;
+        if (i < 20)
+            f = (b & c) | (~b & d), k = 0x5A827999;
+        else if (i < 40)
+            f = b ^ c ^ d, k = 0x6ED9EBA1;
+        else if (i < 60)
+            f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+        else
+            f = b ^ c ^ d, k = 0xCA62C1D6;
         uint32_t t = rol32(a, 5) + f + e + k + w[i];
         e = d;
         d = c;
@@ -278,8 +285,8 @@ static void hex40(const uint8_t d[20], char out[41]) {
 /* ------------------------------------------------------------------ */
 /* collection members: the `sub` range of a collection id               */
 
-typedef int (*member_fn)(void *ud, const uint8_t *sub, size_t sublen, const uint8_t *v,
-                         size_t vlen);
+typedef int (*member_fn)(
+    void *ud, const uint8_t *sub, size_t sublen, const uint8_t *v, size_t vlen);
 
 /* Visit id·* in `sub` in key order; sub excludes the 8-byte id. */
 static int for_members(uint64_t id, member_fn fn, void *ud) {
@@ -307,8 +314,8 @@ typedef struct digest_walk {
     int list;
 } digest_walk;
 
-static int digest_member(void *ud, const uint8_t *sub, size_t sublen, const uint8_t *v,
-                         size_t vlen) {
+static int
+digest_member(void *ud, const uint8_t *sub, size_t sublen, const uint8_t *v, size_t vlen) {
     digest_walk *w = ud;
     /* A list's positions depend on its push history, not its content: only
      * the elements, in order, go into the digest. */
@@ -376,8 +383,8 @@ static void debug_digest(client *c) {
         size_t curlen = 0;
         int done = 0;
         while (!done) {
-            if (ks_scan(srv.ks, db, cursor, &curlen, sizeof cursor, 1000, digest_key, &d,
-                        &done) != ST_OK)
+            if (ks_scan(srv.ks, db, cursor, &curlen, sizeof cursor, 1000, digest_key, &d, &done) !=
+                ST_OK)
                 break;
         }
     }
@@ -440,12 +447,18 @@ static size_t lp_entry_size(const uint8_t *p, size_t n) {
     long long v;
     size_t enc;
     if (as_integer(p, n, &v)) {
-        if (v >= 0 && v <= 127) enc = 1;
-        else if (v >= -4096 && v <= 4095) enc = 2;
-        else if (v >= -32768 && v <= 32767) enc = 3;
-        else if (v >= -8388608 && v <= 8388607) enc = 4;
-        else if (v >= -2147483648LL && v <= 2147483647LL) enc = 5;
-        else enc = 9;
+        if (v >= 0 && v <= 127)
+            enc = 1;
+        else if (v >= -4096 && v <= 4095)
+            enc = 2;
+        else if (v >= -32768 && v <= 32767)
+            enc = 3;
+        else if (v >= -8388608 && v <= 8388607)
+            enc = 4;
+        else if (v >= -2147483648LL && v <= 2147483647LL)
+            enc = 5;
+        else
+            enc = 9;
     } else {
         enc = (n <= 63 ? 1 : n <= 4095 ? 2 : 5) + n;
     }
@@ -458,11 +471,11 @@ static size_t lp_entry_size(const uint8_t *p, size_t n) {
 typedef struct obj_walk {
     int type;
     uint64_t n;
-    int all_int;          /* set: every member a canonical integer */
-    size_t int_width;     /* set: intset element width needed (2, 4, 8) */
-    size_t max_len;       /* longest field/value/member */
-    size_t lp_bytes;      /* as one listpack */
-    size_t table_bytes;   /* as hash table / skiplist in RDB */
+    int all_int;        /* set: every member a canonical integer */
+    size_t int_width;   /* set: intset element width needed (2, 4, 8) */
+    size_t max_len;     /* longest field/value/member */
+    size_t lp_bytes;    /* as one listpack */
+    size_t table_bytes; /* as hash table / skiplist in RDB */
     size_t stream_bytes;
     /* lists: quicklist packing */
     long fill;
@@ -478,14 +491,14 @@ static void ql_close_node(obj_walk *w) {
     w->node_bytes = w->node_entries = 0;
 }
 
-static int obj_member(void *ud, const uint8_t *sub, size_t sublen, const uint8_t *v,
-                      size_t vlen) {
+static int obj_member(void *ud, const uint8_t *sub, size_t sublen, const uint8_t *v, size_t vlen) {
     obj_walk *w = ud;
     switch (w->type) {
     case KS_LIST: {
         size_t e = lp_entry_size(v, vlen);
         int full;
-        if (w->fill > 0) full = w->node_entries >= (size_t)w->fill;
+        if (w->fill > 0)
+            full = w->node_entries >= (size_t)w->fill;
         else {
             size_t limit = (size_t)4096 << (-w->fill - 1 > 4 ? 4 : -w->fill - 1);
             full = w->node_entries && w->node_bytes + e + LP_OVERHEAD > limit;
@@ -505,9 +518,12 @@ static int obj_member(void *ud, const uint8_t *sub, size_t sublen, const uint8_t
         break;
     case KS_SET: {
         long long x;
-        if (!as_integer(sub, sublen, &x)) w->all_int = 0;
-        else if ((x < -2147483648LL || x > 2147483647LL) && w->int_width < 8) w->int_width = 8;
-        else if ((x < -32768 || x > 32767) && w->int_width < 4) w->int_width = 4;
+        if (!as_integer(sub, sublen, &x))
+            w->all_int = 0;
+        else if ((x < -2147483648LL || x > 2147483647LL) && w->int_width < 8)
+            w->int_width = 8;
+        else if ((x < -32768 || x > 32767) && w->int_width < 4)
+            w->int_width = 4;
         if (sublen > w->max_len) w->max_len = sublen;
         w->table_bytes += rdb_string_size(sub, sublen);
         w->n++;
@@ -551,8 +567,10 @@ static void debug_object(client *c) {
     char extra[256] = "";
     if (m.type == KS_STRING) {
         long long v;
-        if (!(m.flags & KS_F_RAW) && as_integer(m.val, m.vlen, &v)) enc = "int";
-        else if (!(m.flags & KS_F_RAW) && m.vlen <= 44) enc = "embstr";
+        if (!(m.flags & KS_F_RAW) && as_integer(m.val, m.vlen, &v))
+            enc = "int";
+        else if (!(m.flags & KS_F_RAW) && m.vlen <= 44)
+            enc = "embstr";
         serlen = rdb_string_size(m.val, m.vlen);
     } else {
         obj_walk w;
@@ -634,8 +652,7 @@ static const char *arg_cstr(const arg *a, char *out, size_t cap) {
 }
 
 static void debug_unknown(client *c) {
-    reply_errorf(c,
-                 "unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
+    reply_errorf(c, "unknown subcommand or wrong number of arguments for '%.*s'. Try DEBUG HELP.",
                  (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p);
 }
 
@@ -688,8 +705,7 @@ static void debug_populate(client *c) {
             blen = (size_t)size;
         }
         int rc = store_reserve(srv.st, key.len + blen + 64);
-        if (rc == ST_OK)
-            rc = ks_set_string(srv.ks, c->db, key.p, key.len, body, blen, 0, 0, 0);
+        if (rc == ST_OK) rc = ks_set_string(srv.ks, c->db, key.p, key.len, body, blen, 0, 0, 0);
         if (rc != ST_OK) {
             free(val);
             buf_free(&key);
@@ -705,16 +721,22 @@ static void debug_populate(client *c) {
 /* DEBUG PROTOCOL type: one reply of each RESP type, for client tests. */
 static void debug_protocol(client *c) {
     const arg *t = &c->argv[2];
-    if (arg_is(t, "string")) reply_bulk_cstr(c, "Hello World");
-    else if (arg_is(t, "integer")) reply_int(c, 12345);
-    else if (arg_is(t, "double")) reply_double(c, 3.141);
+    if (arg_is(t, "string"))
+        reply_bulk_cstr(c, "Hello World");
+    else if (arg_is(t, "integer"))
+        reply_int(c, 12345);
+    else if (arg_is(t, "double"))
+        reply_double(c, 3.141);
     else if (arg_is(t, "bignum")) {
         const char *n = "1234567999999999999999999999999999999";
         reply_bignum(c, n, strlen(n));
-    } else if (arg_is(t, "null")) reply_null(c);
+    } else if (arg_is(t, "null"))
+        reply_null(c);
     else if (arg_is(t, "array") || arg_is(t, "set")) {
-        if (arg_is(t, "array")) reply_array_len(c, 3);
-        else reply_set_len(c, 3);
+        if (arg_is(t, "array"))
+            reply_array_len(c, 3);
+        else
+            reply_set_len(c, 3);
         for (int j = 0; j < 3; j++) reply_int(c, j);
     } else if (arg_is(t, "map")) {
         reply_map_len(c, 3);
@@ -744,8 +766,10 @@ static void debug_protocol(client *c) {
     } else if (arg_is(t, "verbatim")) {
         const char *s = "This is a verbatim\nstring";
         reply_verbatim(c, s, strlen(s), "txt");
-    } else if (arg_is(t, "true")) reply_bool(c, 1);
-    else if (arg_is(t, "false")) reply_bool(c, 0);
+    } else if (arg_is(t, "true"))
+        reply_bool(c, 1);
+    else if (arg_is(t, "false"))
+        reply_bool(c, 0);
     else
         reply_error(c, "Wrong protocol type name. Please use one of the following: "
                        "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|"
@@ -810,11 +834,12 @@ void debug_command(client *c) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {
         debug_digest_value(c);
-    } else if ((arg_is(sub, "reload") && c->argc >= 2) || (arg_is(sub, "loadaof") &&
-                                                         c->argc == 2)) {
+    } else if ((arg_is(sub, "reload") && c->argc >= 2) ||
+               (arg_is(sub, "loadaof") && c->argc == 2)) {
         int save = 1;
         for (int i = 2; i < c->argc; i++) {
-            if (arg_is(&c->argv[i], "nosave")) save = 0;
+            if (arg_is(&c->argv[i], "nosave"))
+                save = 0;
             else if (!arg_is(&c->argv[i], "merge") && !arg_is(&c->argv[i], "noflush")) {
                 reply_error(c, "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
                 return;

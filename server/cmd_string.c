@@ -407,7 +407,7 @@ void incrbyfloat_command(client *c) {
     }
     char tmp[NUM_LONG_DOUBLE_STR_SIZE];
     size_t n = num_long_double_to_str(tmp, sizeof tmp, v, NUM_LD_HUMAN);
-    int rc = ks_set_string(srv.ks, c->db, K(1), tmp, n, 0, 1, 0);
+    int rc = ks_set_string(srv.ks, c->db, K(1), tmp, n, 0, 1, KS_F_NOINT);
     if (rc != ST_OK) {
         reply_store_error(c, rc);
         return;
@@ -433,7 +433,7 @@ void append_command(client *c) {
     if (r) memcpy(nv, m.val, oldlen);
     memcpy(nv + oldlen, c->argv[2].p, c->argv[2].len);
     if (r) ks_meta_release(&m);
-    int rc = ks_set_string(srv.ks, c->db, K(1), nv, n, 0, 1, KS_F_RAW);
+    int rc = ks_set_string(srv.ks, c->db, K(1), nv, n, 0, 1, r ? KS_F_RAW : 0);
     free(nv);
     if (rc != ST_OK) {
         reply_store_error(c, rc);

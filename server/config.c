@@ -61,6 +61,16 @@ static void apply_fsync(void) {
 static void apply_memtable(void) {
     if (srv.st) store_set_memtable_budget(srv.st, (size_t)cfg.memtable_size);
 }
+static void apply_tier(void) {
+    if (srv.ks)
+        ks_set_lfu(srv.ks, cfg.maxmemory_policy == 1 || cfg.maxmemory_policy == 5,
+                   (int)cfg.lfu_log_factor, (int)cfg.lfu_decay_time);
+}
+void config_apply_all(void) {
+    apply_fsync();
+    apply_memtable();
+    apply_tier();
+}
 static void apply_hz(void) {
     if (cfg.hz < 1) cfg.hz = 1;
     if (cfg.hz > 500) cfg.hz = 500;
@@ -106,10 +116,10 @@ static directive table[] = {
     {"maxmemory", NULL, C_MEM, &cfg.maxmemory, "0", 0, LL_MAX, 0, NULL, NULL},
     {"maxdisk", NULL, C_MEM, &cfg.maxdisk, "0", 0, LL_MAX, 0, NULL, NULL},
     {"maxmemory-policy", NULL, C_ENUM, &cfg.maxmemory_policy, "noeviction", 0, 0, 0,
-     policy_enum, NULL},
+     policy_enum, apply_tier},
     {"maxmemory-samples", NULL, C_INT, &cfg.maxmemory_samples, "5", 1, 64, 0, NULL, NULL},
-    {"lfu-log-factor", NULL, C_INT, &cfg.lfu_log_factor, "10", 0, LL_MAX, 0, NULL, NULL},
-    {"lfu-decay-time", NULL, C_INT, &cfg.lfu_decay_time, "1", 0, LL_MAX, 0, NULL, NULL},
+    {"lfu-log-factor", NULL, C_INT, &cfg.lfu_log_factor, "10", 0, LL_MAX, 0, NULL, apply_tier},
+    {"lfu-decay-time", NULL, C_INT, &cfg.lfu_decay_time, "1", 0, LL_MAX, 0, NULL, apply_tier},
     {"slowlog-log-slower-than", NULL, C_INT, &cfg.slowlog_log_slower_than, "10000", -1,
      LL_MAX, 0, NULL, NULL},
     {"slowlog-max-len", NULL, C_INT, &cfg.slowlog_max_len, "128", 0, LL_MAX, 0, NULL, NULL},

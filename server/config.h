@@ -86,6 +86,9 @@ int config_load_file(const char *path);
 int config_load_args(int argc, char **argv);
 /* Set one directive from text (used by the loaders). err gets the reason. */
 int config_set_one(const char *name, const char *value, char *err, size_t errlen, int startup);
+/* Push every directive with a runtime effect into the store and keyspace
+ * (after they are opened). */
+void config_apply_all(void);
 /* Current value of a directive as text, or NULL if unknown. Caller frees. */
 char *config_get_value(const char *name);
 

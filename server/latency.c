@@ -193,10 +193,14 @@ void latency_reset_command(client *c) {
 /* "15s", "3m", "2h", "4d": how long ago, for graph labels. */
 static void fmt_age(char *out, size_t cap, int64_t secs) {
     if (secs < 0) secs = 0;
-    if (secs < 60) snprintf(out, cap, "%llds", (long long)secs);
-    else if (secs < 3600) snprintf(out, cap, "%lldm", (long long)(secs / 60));
-    else if (secs < 86400) snprintf(out, cap, "%lldh", (long long)(secs / 3600));
-    else snprintf(out, cap, "%lldd", (long long)(secs / 86400));
+    if (secs < 60)
+        snprintf(out, cap, "%llds", (long long)secs);
+    else if (secs < 3600)
+        snprintf(out, cap, "%lldm", (long long)(secs / 60));
+    else if (secs < 86400)
+        snprintf(out, cap, "%lldh", (long long)(secs / 3600));
+    else
+        snprintf(out, cap, "%lldd", (long long)(secs / 86400));
 }
 
 /* The graph: one column per sample (the latest GRAPH_WIDTH), a bar of
@@ -222,8 +226,8 @@ static void build_graph(const lat_event *e, buf *o) {
     buf_append(o, "\n", 1);
     int level[GRAPH_WIDTH];
     for (int i = 0; i < n; i++) {
-        level[i] = hi == lo ? GRAPH_HEIGHT
-                            : 1 + (int)((s[i].ms - lo) * (GRAPH_HEIGHT - 1) / (hi - lo));
+        level[i] =
+            hi == lo ? GRAPH_HEIGHT : 1 + (int)((s[i].ms - lo) * (GRAPH_HEIGHT - 1) / (hi - lo));
     }
     for (int row = GRAPH_HEIGHT; row >= 1; row--) {
         for (int i = 0; i < n; i++) {
@@ -292,15 +296,16 @@ static void build_doctor(buf *o) {
                           "there is nothing to analyse. Turn it on with CONFIG SET "
                           "latency-monitor-threshold <milliseconds> and ask again later.\n");
         else
-            buf_printf(o, "No latency spike of %lld ms or more has been recorded since the "
-                          "server started (or since the last LATENCY RESET). Nothing to "
-                          "worry about.\n",
+            buf_printf(o,
+                       "No latency spike of %lld ms or more has been recorded since the "
+                       "server started (or since the last LATENCY RESET). Nothing to "
+                       "worry about.\n",
                        cfg.latency_monitor_threshold);
         return;
     }
     int64_t now = mstime() / 1000;
-    buf_printf(o, "Latency report: %d event class%s recorded spikes of %lld ms or more.\n\n",
-               L->n, L->n == 1 ? "" : "es", cfg.latency_monitor_threshold);
+    buf_printf(o, "Latency report: %d event class%s recorded spikes of %lld ms or more.\n\n", L->n,
+               L->n == 1 ? "" : "es", cfg.latency_monitor_threshold);
     for (int i = 0; i < L->n; i++) {
         const lat_event *e = L->ev[i];
         lat_sample s[LAT_SAMPLES];
@@ -317,8 +322,8 @@ static void build_doctor(buf *o) {
         buf_printf(o,
                    "%d. %s: %d spike%s in the last %lld seconds (average %.0f ms, mean "
                    "deviation %.0f ms, one every %.2f sec on average). Highest ever: %llu ms.\n",
-                   i + 1, e->name, n, n == 1 ? "" : "s", (long long)(n ? now - s[0].time : 0),
-                   avg, dev, period, (unsigned long long)e->max);
+                   i + 1, e->name, n, n == 1 ? "" : "s", (long long)(n ? now - s[0].time : 0), avg,
+                   dev, period, (unsigned long long)e->max);
     }
     buf_append_cstr(o, "\nWhat to look at:\n\n");
     int any = 0;

@@ -158,6 +158,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     ks_set_change_hook(srv.ks, key_change, NULL);
+    config_apply_all();
     srv.loading_ms = mstime() - t0;
     srv.lastsave = mstime() / 1000;
     families_init();

@@ -23,6 +23,7 @@
 
 #include "storage/endian.h"
 #include "storage/siphash.h"
+#include "storage/tier.h"
 
 #define KS_INLINE_MAX 502 /* 1 + 502 = 503 bytes; + 8 for expires = 511 */
 #define KS_PREFIX     470
@@ -45,6 +46,8 @@ struct ks {
     ks_change_fn hook;
     void *hook_ud;
     uint64_t next_id, id_hi;
+    tier *tier;       /* LRU/LFU bookkeeping */
+    int64_t open_ms;  /* keys not in the tier count as idle since then */
 };
 
 static int64_t wall_ms(void) {
@@ -55,6 +58,10 @@ static int64_t wall_ms(void) {
 
 /* ------------------------------------------------------------------ */
 /* encodings                                                           */
+
+static uint64_t khash(const ks *k, const uint8_t *kkey, size_t kkl) {
+    return siphash64(k->secret, kkey, kkl);
+}
 
 static size_t enc_kkey(const ks *k, uint8_t pdb, const void *key, size_t klen, uint8_t *out) {
     if (klen <= KS_INLINE_MAX) {
@@ -288,6 +295,8 @@ ks *ks_open(store *s, int databases, int *rc) {
     k->s = s;
     k->databases = databases;
     k->now = wall_ms();
+    k->open_ms = k->now;
+    k->tier = tier_new(1u << 20);
     const uint8_t *v;
     size_t vl;
     if (store_get(s, ST_DBI_INFO, "secret", 6, &v, &vl) == ST_OK && vl == 16)
@@ -328,6 +337,8 @@ ks *ks_open(store *s, int databases, int *rc) {
 }
 
 void ks_close(ks *k) {
+    if (!k) return;
+    tier_free(k->tier);
     free(k);
 }
 
@@ -383,6 +394,7 @@ static int fetch(ks *k, int db, const void *key, size_t klen, uint8_t *kkey, siz
 static int drop_encoded(ks *k, const uint8_t *kkey, size_t kklen, const ks_meta *m) {
     int rc = store_del(k->s, ST_DBI_KEYS, kkey, kklen);
     if (rc) return rc;
+    tier_forget(k->tier, khash(k, kkey, kklen));
     if (m->expire) {
         uint8_t ek[8 + KS_KKEY_MAX];
         be64_put(ek, (uint64_t)m->expire);
@@ -399,6 +411,32 @@ static int drop_encoded(ks *k, const uint8_t *kkey, size_t kklen, const ks_meta 
     }
     cnt_add(k, kkey[0], -1, 0);
     return ST_OK;
+}
+
+int ks_object_idle(ks *k, int db, const void *key, size_t klen, int64_t *idle_ms) {
+    uint8_t kkey[KS_KKEY_MAX];
+    size_t kkl;
+    ks_meta m;
+    int rc = fetch(k, db, key, klen, kkey, &kkl, &m);
+    if (rc) return rc;
+    if (m.expire && m.expire <= k->now) return ST_NOTFOUND;
+    *idle_ms = tier_idle_ms(k->tier, khash(k, kkey, kkl), k->now, k->open_ms);
+    return ST_OK;
+}
+
+int ks_object_freq(ks *k, int db, const void *key, size_t klen, int *freq) {
+    uint8_t kkey[KS_KKEY_MAX];
+    size_t kkl;
+    ks_meta m;
+    int rc = fetch(k, db, key, klen, kkey, &kkl, &m);
+    if (rc) return rc;
+    if (m.expire && m.expire <= k->now) return ST_NOTFOUND;
+    *freq = tier_freq(k->tier, khash(k, kkey, kkl), k->now);
+    return ST_OK;
+}
+
+void ks_set_lfu(ks *k, int lfu, int log_factor, int decay_minutes) {
+    tier_set_lfu(k->tier, lfu, log_factor, decay_minutes);
 }
 
 int ks_peek(ks *k, int db, const void *key, size_t klen, ks_meta *m) {
@@ -423,6 +461,7 @@ int ks_lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks_met
         memset(m, 0, sizeof *m);
         return ST_NOTFOUND;
     }
+    tier_touch(k->tier, khash(k, kkey, kkl), k->now);
     if (want_type != KS_NONE && m->type != want_type) return ST_WRONGTYPE;
     return decompress_body(m);
 }
@@ -446,6 +485,7 @@ static int put_meta(ks *k, uint8_t pdb, const void *key, size_t klen, const ks_m
     int rc = store_put(k->s, ST_DBI_KEYS, kkey, kkl, rec, n);
     free(rec);
     if (rc) return rc;
+    tier_touch(k->tier, khash(k, kkey, kkl), k->now);
     uint8_t ek[8 + KS_KKEY_MAX];
     memcpy(ek + 8, kkey, kkl);
     int64_t oexp = old ? old->expire : 0;
@@ -503,6 +543,20 @@ int ks_write_meta(ks *k, int db, const void *key, size_t klen, const ks_meta *m)
     if (rc != ST_OK && rc != ST_NOTFOUND) return rc;
     rc = put_meta(k, k->map[db], key, klen, m, rc == ST_OK ? &old : NULL);
     if (rc == ST_OK) notify(k, db, key, klen, KS_CH_WRITE);
+    return rc;
+}
+
+int ks_mark_raw(ks *k, int db, const void *key, size_t klen) {
+    ks_meta m;
+    int rc = ks_lookup(k, db, key, klen, KS_STRING, &m);
+    if (rc != ST_OK) return rc == ST_NOTFOUND ? ST_OK : rc;
+    if (!(m.flags & KS_F_RAW)) {
+        ks_meta nm = m;
+        nm.flags |= KS_F_RAW;
+        nm.owned = NULL;
+        rc = put_meta(k, k->map[db], key, klen, &nm, &m);
+    }
+    ks_meta_release(&m);
     return rc;
 }
 
@@ -569,10 +623,13 @@ static int relink(ks *k, int db, const void *src, size_t slen, int dstdb, const 
 
 static int relink_copy(ks *k, int db, const void *src, size_t slen, int dstdb, const void *dst,
                        size_t dlen, const ks_meta *m, const ks_meta *dold) {
-    uint8_t kkey[KS_KKEY_MAX];
+    uint8_t kkey[KS_KKEY_MAX], dkey[KS_KKEY_MAX];
     size_t kkl = enc_kkey(k, k->map[db], src, slen, kkey);
+    size_t dkl = enc_kkey(k, k->map[dstdb], dst, dlen, dkey);
     int rc = store_del(k->s, ST_DBI_KEYS, kkey, kkl);
     if (rc) return rc;
+    /* The value keeps its access history under its new name, as in Redis. */
+    tier_move(k->tier, khash(k, kkey, kkl), khash(k, dkey, dkl));
     if (m->expire) {
         uint8_t ek[8 + KS_KKEY_MAX];
         be64_put(ek, (uint64_t)m->expire);

@@ -34,6 +34,7 @@
 #define KS_F_LONGKEY    0x01 /* the keys-DBI key is the hashed form; full key inside */
 #define KS_F_COMPRESSED 0x02 /* string body is zstd */
 #define KS_F_RAW        0x04 /* OBJECT ENCODING says "raw" even when short (APPEND, SETRANGE) */
+#define KS_F_NOINT      0x08 /* created as a plain string, never "int" (INCRBYFLOAT) */
 
 #define KS_MAX_DBS 64 /* logical databases; physical slots are 0..127 */
 
@@ -75,6 +76,13 @@ void ks_set_change_hook(ks *k, ks_change_fn fn, void *ud);
 void ks_set_now(ks *k, int64_t now_ms);
 int64_t ks_now(ks *k);
 
+/* Access statistics (RAM tier bookkeeping): OBJECT IDLETIME and FREQ
+ * without touching the key. ST_NOTFOUND if the key does not exist. */
+int ks_object_idle(ks *k, int db, const void *key, size_t klen, int64_t *idle_ms);
+int ks_object_freq(ks *k, int db, const void *key, size_t klen, int *freq);
+/* maxmemory-policy family and LFU knobs. */
+void ks_set_lfu(ks *k, int lfu, int log_factor, int decay_minutes);
+
 /* Look a key up; an expired key is deleted (reported as KS_CH_EXPIRED) and
  * reported as ST_NOTFOUND. With want_type != KS_NONE, a key of another type
  * gives ST_WRONGTYPE. */
@@ -90,6 +98,10 @@ int ks_set_string(ks *k, int db, const void *key, size_t klen, const void *val, 
 /* Write a meta record for a collection (create or update). m->val/vlen is
  * an optional body. The expires index follows m->expire. */
 int ks_write_meta(ks *k, int db, const void *key, size_t klen, const ks_meta *m);
+/* Give a string the "raw" encoding without reporting a change: Redis
+ * unshares a string before SETBIT/BITFIELD even when they change nothing,
+ * and that is visible only through OBJECT ENCODING. */
+int ks_mark_raw(ks *k, int db, const void *key, size_t klen);
 /* Report a change made to a collection's members without a meta change
  * (HSET of an existing field, LSET, ...): every write must reach the hook. */
 void ks_notify_write(ks *k, int db, const void *key, size_t klen);

@@ -89,6 +89,8 @@ typedef struct cm_owned {
     uint8_t *buf;
 } cm_owned;
 int cm_random_entry(ks *k, uint64_t id, uint8_t kindbyte, cm_owned *out);
+/* The entry at position n (0-based, key order) copied into *out: O(n). */
+int cm_nth(ks *k, uint64_t id, uint64_t n, cm_owned *out);
 void cm_owned_free(cm_owned *o);
 
 /* Every entry of a collection copied into memory, in key order. */

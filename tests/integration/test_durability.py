@@ -6,6 +6,7 @@ and a restart of a 200 000-key dataset is fast."""
 import glob
 import os
 import random
+import struct
 import threading
 import time
 
@@ -209,20 +210,62 @@ def test_clean_stop_then_restart_keeps_everything(server_factory, how, appendfsy
 
 # -------------------------------------------------------- (c) torn WAL tail
 
-def _written_end(path):
-    """Offset just past the last non-zero byte (segments may be preallocated)."""
+WAL_MAGIC = 0x4C57414C            # "LWAL", storage/wal.h
+WAL_HDR = 24                      # magic u32 | crc u32 | gen u64 | len u32 | zero u32
+
+
+def _last_nonzero_end(path):
+    """Offset just past the last non-zero byte (segments are preallocated)."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         pos = size
         while pos > 0:
             step = min(1 << 20, pos)
             f.seek(pos - step)
-            chunk = f.read(step)
-            stripped = chunk.rstrip(b"\x00")
+            stripped = f.read(step).rstrip(b"\x00")
             if stripped:
                 return pos - step + len(stripped)
             pos -= step
     return 0
+
+
+def _written_end(path, gen):
+    """End of the written part of a WAL segment: walk the record headers of
+    this generation (storage/wal.h); a recycled segment holds older records of
+    another generation after them. Falls back to the last non-zero byte if no
+    header parses (format changed)."""
+    off = 0
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        first = f.read(4)
+        while off + WAL_HDR <= size:
+            f.seek(off)
+            hdr = f.read(WAL_HDR)
+            magic, _crc, rgen, length, _zero = struct.unpack(">IIQII", hdr)
+            if magic != WAL_MAGIC or rgen != gen or off + WAL_HDR + length > size:
+                break
+            off += WAL_HDR + length
+    if off == 0 and first not in (b"", b"\x00" * 4, struct.pack(">I", WAL_MAGIC)):
+        return _last_nonzero_end(path)      # unknown format: best effort
+    return off
+
+
+def _newest_segment_with_data(wal_dir):
+    """(path, written_end) of the newest segment that holds records. Segments
+    are named <generation in hex>.wal; other files (spare.wal) are not live."""
+    assert os.path.isdir(wal_dir), "no WAL directory %s" % wal_dir
+    segs = []
+    for name in os.listdir(wal_dir):
+        stem = name.split(".", 1)[0]
+        path = os.path.join(wal_dir, name)
+        if os.path.isfile(path) and stem and all(ch in "0123456789abcdefABCDEF" for ch in stem):
+            segs.append((int(stem, 16), path))
+    assert segs, "no WAL segment files (<hex>.wal) in %s: %r" % (wal_dir, os.listdir(wal_dir))
+    for gen, path in sorted(segs, reverse=True):       # the largest name first
+        end = _written_end(path, gen)
+        if end > 0:
+            return path, end
+    return None, 0
 
 
 def _sequential_writes(server, seconds):
@@ -271,13 +314,19 @@ def _present_prefix(r, upto):
                                        ("garbage", 4)])
 def test_torn_wal_tail_recovers_a_prefix(server_factory, mode, seed):
     server = server_factory(appendfsync="always")
-    n_acked, inflight = _sequential_writes(server, 1.5)
     wal_dir = os.path.join(server.dir, "wal")
-    segments = sorted(p for p in glob.glob(os.path.join(wal_dir, "*")) if os.path.isfile(p))
-    assert segments, "no WAL segment files in %s: %r" % (wal_dir, os.listdir(server.dir))
-    newest = segments[-1]           # the largest name
-    end = _written_end(newest)
-    assert end > 0, "newest WAL segment %s has no written data" % newest
+    n_acked, inflight = _sequential_writes(server, 1.5)
+    newest, end = _newest_segment_with_data(wal_dir)
+    for _ in range(3):
+        if newest is not None:
+            break
+        # everything was checkpointed and the log trimmed just before the
+        # kill: write the same sequence again (idempotent) and crash sooner
+        server.start()
+        n2, i2 = _sequential_writes(server, 0.3)
+        n_acked, inflight = max(n_acked, n2), max(inflight, i2)
+        newest, end = _newest_segment_with_data(wal_dir)
+    assert newest is not None, "no WAL segment with records in %s" % wal_dir
     rng = random.Random(seed)
     with open(newest, "r+b") as f:
         if mode == "truncate":

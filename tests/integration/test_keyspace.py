@@ -20,12 +20,10 @@ def expect_error(fn, text):
 
 
 def test_del_exists_unlink_type(r):
-    r.mset({b"a": b"1", b"b": b"2", b"c": b"3"})
-    r.rpush(b"l", b"x")
+    r.mset({b"a": b"1", b"b": b"2", b"c": b"3", b"l": b"4"})
     assert r.exists(b"a") == 1
     assert r.exists(b"a", b"a", b"b", b"zz") == 3   # duplicates count
     assert r.type(b"a") == b"string"
-    assert r.type(b"l") == b"list"
     assert r.type(b"zz") == b"none"
     assert r.delete(b"a", b"zz", b"a") == 1
     assert r.unlink(b"b", b"l") == 2
@@ -45,7 +43,7 @@ def test_keys_and_scan(r):
         pipe.set(k, b"u%d" % i)
     for i in range(200):
         pipe.set(b"order:%d" % i, b"o")
-    pipe.rpush(b"user:list", b"x")
+    pipe.set(b"user:list", b"x")
     pipe.execute()
     assert r.dbsize() == 1201
     allkeys = set(r.keys(b"*"))
@@ -62,8 +60,8 @@ def test_keys_and_scan(r):
     assert set(scan_all(r, match=b"order:*", count=13)) == {b"order:%d" % i for i in range(200)}
     assert set(scan_all(r, match=b"user:99?")) == {b"user:%d" % i for i in range(990, 1000)}
     assert scan_all(r, match=b"nomatch*", count=50) == []
-    assert set(scan_all(r, _type=b"list", count=50)) == {b"user:list"}
-    assert len(set(scan_all(r, _type=b"string", count=50))) == 1200
+    assert len(set(scan_all(r, _type=b"string", count=50))) == 1201
+    assert scan_all(r, _type=b"hash", count=50) == []
     # iterate while deleting: keys present for the whole scan are returned
     stable = {k for k in allkeys if k.startswith(b"order:")}
     cursor, seen, deleted = 0, set(), 0
@@ -78,6 +76,21 @@ def test_keys_and_scan(r):
             break
     assert stable <= seen
     assert r.dbsize() == 1201 - 500
+
+
+def test_type_and_scan_type_filter_with_other_types(r):
+    r.set(b"str", b"s")
+    r.rpush(b"lst", b"x")
+    r.sadd(b"st", b"m")
+    r.hset(b"hs", b"f", b"v")
+    r.zadd(b"zs", {b"m": 1})
+    assert [r.type(k) for k in (b"str", b"lst", b"st", b"hs", b"zs")] == [
+        b"string", b"list", b"set", b"hash", b"zset"]
+    for t, k in ((b"string", b"str"), (b"list", b"lst"), (b"set", b"st"), (b"hash", b"hs"),
+                 (b"zset", b"zs")):
+        assert scan_all(r, _type=t, count=2) == [k]
+    assert r.delete(b"lst", b"st", b"hs", b"zs") == 4
+    assert r.keys(b"*") == [b"str"]
 
 
 def test_rename_and_renamenx(r):

@@ -42,13 +42,14 @@ def test_set_get(server):
 def test_raw_and_quoted_output(server):
     r = server.client()
     r.set(b"bin", b"line1\nline2\x00\xff")
-    r.rpush(b"list", b"x", b"y z")
+    r.set(b"x1", b"x")
+    r.set(b"x2", b"y z")
     assert cli(server, "--raw", "get", "bin") == b"line1\nline2\x00\xff\n"
     assert cli(server, "--no-raw", "get", "bin") == b'"line1\\nline2\\x00\\xff"\n'
-    assert cli(server, "--raw", "lrange", "list", "0", "-1") == b"x\ny z\n"
-    assert cli(server, "--no-raw", "lrange", "list", "0", "-1") == b'1) "x"\n2) "y z"\n'
+    assert cli(server, "--raw", "mget", "x1", "x2") == b"x\ny z\n"
+    assert cli(server, "--no-raw", "mget", "x1", "x2") == b'1) "x"\n2) "y z"\n'
     assert cli(server, "--raw", "mget", "bin", "nothing") == b"line1\nline2\x00\xff\n\n"
-    assert cli(server, "--no-raw", "mget", "list", "nothing") == b"1) (nil)\n2) (nil)\n"
+    assert cli(server, "--no-raw", "mget", "x1", "nothing") == b'1) "x"\n2) (nil)\n'
 
 
 def test_select_db_with_n(server):

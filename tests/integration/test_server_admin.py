@@ -638,6 +638,9 @@ def test_latency_monitor(r):
         r.execute_command("LATENCY", "GRAPH", "command")
     assert str(e.value) == "No samples available for event 'command'"
     assert r.execute_command("LATENCY", "DOCTOR")
+
+
+def test_latency_records_slow_commands(r):
     r.config_set("latency-monitor-threshold", 100)
     r.execute_command("DEBUG", "SLEEP", "0.2")
     latest = r.execute_command("LATENCY", "LATEST")

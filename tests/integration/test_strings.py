@@ -57,7 +57,9 @@ def test_basic_string_commands(r):
     assert r.exists(b"d") == 0
     assert r.msetnx({b"d": b"4", b"e": b"5"}) is True
     assert r.mget([b"d", b"e"]) == [b"4", b"5"]
-    # wrong type
+
+
+def test_wrongtype_errors(r):
     r.rpush(b"list", b"x")
     expect_error(lambda: r.get(b"list"),
                  "WRONGTYPE Operation against a key holding the wrong kind of value")

@@ -1,0 +1,36 @@
+/* tier.h — access tracking for the RAM tier: Redis-style approximated LRU
+ * (a clock in seconds) and LFU (logarithmic counter with decay) per key.
+ *
+ * This is the bookkeeping half of the RAM tier of DESIGN.md: it answers
+ * OBJECT IDLETIME / FREQ and will drive what leaves RAM. Keys are identified
+ * by a 64-bit keyed hash of their encoded `keys`-DBI key (collisions only
+ * blur two keys' statistics). The table is bounded; a key it does not hold
+ * is colder than any key it holds, as DESIGN.md wants for keys not in RAM. */
+#ifndef LODIS_TIER_H
+#define LODIS_TIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tier tier;
+
+#define TIER_LFU_INIT 5 /* a new key's counter, as Redis's LFU_INIT_VAL */
+
+tier *tier_new(size_t max_entries);
+void tier_free(tier *t);
+/* Policy knobs (maxmemory-policy family, lfu-log-factor, lfu-decay-time). */
+void tier_set_lfu(tier *t, int lfu, int log_factor, int decay_minutes);
+/* Record an access (read or write) at now_ms. */
+void tier_touch(tier *t, uint64_t h, int64_t now_ms);
+/* Forget a key (deleted). */
+void tier_forget(tier *t, uint64_t h);
+/* Move a key's statistics to another identity (RENAME, MOVE). */
+void tier_move(tier *t, uint64_t from, uint64_t to);
+/* Idle time in ms (0 if unknown: since_ms says from when a key unknown to
+ * the table counts as idle). */
+int64_t tier_idle_ms(tier *t, uint64_t h, int64_t now_ms, int64_t since_ms);
+/* LFU counter after decay (Redis's LFUDecrAndReturn); unknown keys 0. */
+int tier_freq(tier *t, uint64_t h, int64_t now_ms);
+size_t tier_entries(tier *t);
+
+#endif
