@@ -37,6 +37,7 @@ typedef struct arg {
 #define CLIENT_SCRIPT            (1u << 13) /* fake client running a Lua script */
 #define CLIENT_PAUSED            (1u << 14) /* waiting for CLIENT UNPAUSE */
 #define CLIENT_CLOSED            (1u << 15) /* freed at the end of the tick */
+#define CLIENT_DIRTY_CAS         (1u << 16) /* a WATCHed key was touched */
 
 typedef struct client {
     uint64_t id;
@@ -74,6 +75,10 @@ typedef struct client {
     /* Lists of clients */
     struct client *next, *prev;           /* all clients */
     struct client *pw_next;               /* pending-write list */
+
+    /* Counts the families keep up to date for CLIENT LIST. */
+    int nsub, npsub, nssub; /* pub/sub subscriptions */
+    int multi_count;        /* commands queued in MULTI */
 
     /* Extension slots for command families (MULTI queue, pub/sub, blocking).
      * Each family owns its own struct and frees it in its client-free hook. */

@@ -35,6 +35,9 @@
 /* Up to this many fields, random picks load the hash and draw exactly
  * uniformly; above, they use the approximate seek-based draw. */
 #define HASH_SMALL 1000
+/* A seek-based draw costs about as much as walking a few hundred entries:
+ * when count * WALK_RATIO >= size, one ordered walk serves all the picks. */
+#define WALK_RATIO 256
 
 const char *hash_encoding(const ks_meta *m) {
     uint8_t flags;
@@ -444,7 +447,7 @@ static int hrand_walk(client *c, th_hash *h, unsigned long count, int withvalues
             reply_pair(c, e.member, e.mlen, e.payload, e.plen, withvalues);
             need--;
         }
-        left--;
+        if (left > 1) left--;
     }
     cm_iter_close(&it);
     /* need > 0 only if the store holds fewer fields than the meta says */
@@ -486,6 +489,16 @@ static void hrandfield_with_count(client *c, long l, int withvalues) {
                 if (c->flags & CLIENT_CLOSE_ASAP) break;
             }
             cm_list_free(&all);
+        } else if (count > 1 && count * WALK_RATIO >= size) {
+            cm_list sm;
+            if ((rc = cm_sample_replace(srv.ks, h.m.id, size, count, &sm)) != ST_OK) goto fail_mid;
+            for (size_t i = 0; i < sm.n; i++) {
+                const cm_item *it = &sm.items[i];
+                reply_pair(c, sm.buf + it->moff, it->mlen, sm.buf + it->poff, it->plen,
+                           withvalues);
+            }
+            for (size_t i = sm.n; i < count; i++) reply_pair(c, "", 0, "", 0, withvalues);
+            cm_list_free(&sm);
         } else {
             for (unsigned long i = 0; i < count; i++) {
                 cm_owned o;
@@ -502,7 +515,7 @@ static void hrandfield_with_count(client *c, long l, int withvalues) {
     }
     unsigned long n = count < size ? count : size;
     reply_array_len(c, flat2 ? (long long)n * 2 : (long long)n);
-    if (count >= size || size <= HASH_SMALL || count * 3 > size) {
+    if (count >= size || size <= HASH_SMALL || count * WALK_RATIO >= size) {
         rc = hrand_walk(c, &h, n, withvalues);
         if (rc != ST_OK) goto fail_mid;
         return;

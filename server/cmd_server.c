@@ -63,29 +63,6 @@ void server_family_shutdown(void) {
 }
 
 /* ------------------------------------------------------------------ */
-/* containers whose subcommands live elsewhere                          */
-
-/* CONFIG and SLOWLOG are containers: the dispatcher answers unknown
- * subcommands itself, but the container's proc must exist for the command
- * to be visible at all. config.c and slowlog.c own them; these weak
- * definitions only make sure they exist (a definition there wins). */
-static void unknown_subcommand(client *c, const char *up) {
-    reply_errorf(c, "unknown subcommand '%.*s'. Try %s HELP.",
-                 c->argc > 1 ? (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len) : 0,
-                 c->argc > 1 ? c->argv[1].p : "", up);
-}
-
-/* CONFIG <subcommand> [<arg> ...] */
-__attribute__((weak)) void config_command(client *c) {
-    unknown_subcommand(c, "CONFIG");
-}
-
-/* SLOWLOG <subcommand> [<arg> ...] */
-__attribute__((weak)) void slowlog_command(client *c) {
-    unknown_subcommand(c, "SLOWLOG");
-}
-
-/* ------------------------------------------------------------------ */
 /* TIME, LASTSAVE, SAVE, BGSAVE, SHUTDOWN, MONITOR                      */
 
 /* TIME */
@@ -564,13 +541,20 @@ static void debug_object(client *c) {
     }
     const char *enc = "raw";
     size_t serlen = 0;
+    long long refcount = 1;
     char extra[256] = "";
     if (m.type == KS_STRING) {
         long long v;
-        if (!(m.flags & KS_F_RAW) && as_integer(m.val, m.vlen, &v))
+        if (!(m.flags & KS_F_RAW) && as_integer(m.val, m.vlen, &v)) {
             enc = "int";
-        else if (!(m.flags & KS_F_RAW) && m.vlen <= 44)
+            /* Redis shares the objects of 0..9999 unless an LRU/LFU policy
+             * needs per-object access times (policies 0, 1, 4, 5). */
+            int p = cfg.maxmemory_policy;
+            int lru_lfu = p == 0 || p == 1 || p == 4 || p == 5;
+            if (v >= 0 && v < 10000 && (cfg.maxmemory == 0 || !lru_lfu)) refcount = 2147483647;
+        } else if (!(m.flags & KS_F_RAW) && m.vlen <= 44) {
             enc = "embstr";
+        }
         serlen = rdb_string_size(m.val, m.vlen);
     } else {
         obj_walk w;
@@ -633,9 +617,9 @@ static void debug_object(client *c) {
     long long lru = (long long)((mstime() / 1000) & ((1 << 24) - 1));
     char line[512];
     snprintf(line, sizeof line,
-             "Value at:%p refcount:1 encoding:%s serializedlength:%zu lru:%lld "
+             "Value at:%p refcount:%lld encoding:%s serializedlength:%zu lru:%lld "
              "lru_seconds_idle:0%s",
-             where, enc, serlen, lru, extra);
+             where, refcount, enc, serlen, lru, extra);
     ks_meta_release(&m);
     reply_status(c, line);
 }

@@ -128,7 +128,7 @@ static directive table[] = {
     {"notify-keyspace-events", NULL, C_STR, &cfg.notify_keyspace_events, "", 0, 0, 0, NULL,
      NULL},
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", C_INT,
-     &cfg.hash_max_listpack_entries, "128", 0, LL_MAX, 0, NULL, NULL},
+     &cfg.hash_max_listpack_entries, "512", 0, LL_MAX, 0, NULL, NULL},
     {"hash-max-listpack-value", "hash-max-ziplist-value", C_INT, &cfg.hash_max_listpack_value,
      "64", 0, LL_MAX, 0, NULL, NULL},
     {"list-max-listpack-size", "list-max-ziplist-size", C_INT, &cfg.list_max_listpack_size,
@@ -272,7 +272,7 @@ static int set_value(directive *d, const char *value, char *err, size_t errlen) 
         }
         goto range;
     case C_MEM:
-        if (parse_mem(value, &v) != 0) {
+        if (parse_mem(value, &v) != 0 || v < 0) {
             snprintf(err, errlen, "argument must be a memory value");
             return -1;
         }
@@ -478,7 +478,9 @@ int config_load_args(int argc, char **argv) {
 /* CONFIG GET parameter [parameter ...] */
 void config_get_command(client *c) {
     /* one reply pair per matching directive, each directive once */
-    char seen[NDIRECTIVES];
+    /* Each name (a directive's own and its alias count separately, as in
+     * Redis) is listed once however many patterns match it. */
+    char seen[NDIRECTIVES][2];
     memset(seen, 0, sizeof seen);
     reply_deferred h = reply_defer_len(c);
     long long n = 0;
@@ -487,18 +489,17 @@ void config_get_command(client *c) {
         size_t plen = c->argv[a].len;
         for (size_t i = 0; i < NDIRECTIVES; i++) {
             const directive *d = &table[i];
-            const char *match = NULL;
-            if (glob_match(pat, plen, d->name, strlen(d->name), 1)) match = d->name;
-            else if (d->alias && glob_match(pat, plen, d->alias, strlen(d->alias), 1) &&
-                     !memchr(pat, '*', plen) && !memchr(pat, '?', plen))
-                match = d->alias;
-            if (!match || seen[i]) continue;
-            seen[i] = 1;
-            char *v = get_value(d);
-            reply_bulk_cstr(c, match);
-            reply_bulk_cstr(c, v);
-            free(v);
-            n++;
+            const char *names[2] = {d->name, d->alias};
+            for (int k = 0; k < 2; k++) {
+                if (!names[k] || seen[i][k]) continue;
+                if (!glob_match(pat, plen, names[k], strlen(names[k]), 1)) continue;
+                seen[i][k] = 1;
+                char *v = get_value(d);
+                reply_bulk_cstr(c, names[k]);
+                reply_bulk_cstr(c, v);
+                free(v);
+                n++;
+            }
         }
     }
     reply_set_deferred_len(c, h, n, REPLY_MAP);
@@ -528,7 +529,9 @@ void config_set_command(client *c) {
         }
         for (int j = 0; j < i; j++) {
             if (ds[j] == ds[i]) {
-                snprintf(err, sizeof err, "Duplicate parameter - %s", name);
+                snprintf(err, sizeof err,
+                         "CONFIG SET failed (possibly related to argument '%s') - duplicate "
+                         "parameter", name);
                 failed = i;
                 goto out;
             }

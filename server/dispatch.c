@@ -12,6 +12,7 @@
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/hooks.h"
+#include "server/latency.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/slowlog.h"
@@ -83,14 +84,15 @@ void call_command(client *c, const struct command *cmd) {
     uint64_t errs_before = srv.stat_total_error_replies;
     int64_t start = ustime();
     ks_set_now(srv.ks, start / 1000);
+    c->last_cmd = cmd; /* CLIENT LIST/INFO show the running command */
     cmd->proc(c);
     int64_t dur = ustime() - start;
+    latency_add_sample((cmd->flags & CMD_FAST) ? "fast-command" : "command", dur / 1000);
     struct cmd_stats *st = cmd_stats(cmd);
     st->calls++;
     st->usec += (uint64_t)dur;
     if (srv.stat_total_error_replies != errs_before) st->failed_calls++;
     srv.stat_numcommands++;
-    c->last_cmd = cmd;
     c->cmds_processed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
     srv.current = prev;

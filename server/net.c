@@ -66,7 +66,7 @@ static void fmt_addr(const struct sockaddr_storage *sa, char *out, size_t cap) {
         const struct sockaddr_in6 *s = (const void *)sa;
         inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
         port = ntohs(s->sin6_port);
-        snprintf(out, cap, "%s:%d", host, port);
+        snprintf(out, cap, "[%s]:%d", host, port);
     } else {
         snprintf(out, cap, "?:0");
     }
@@ -264,6 +264,7 @@ void client_process_input(client *c) {
         if (avail == 0) break;
         size_t used = 0, hint = 0;
         p->max_bulk = (long long)cfg.proto_max_bulk_len;
+        p->unauth = !(c->flags & CLIENT_AUTHENTICATED);
         int r = resp_parse(p, c->query.p + c->qpos, avail, &used, &hint);
         if (r == RESP_INCOMPLETE) {
             if (hint > avail) buf_reserve(&c->query, hint - avail);
@@ -457,25 +458,33 @@ void client_info_string(client *c, buf *o) {
     int64_t now = mstime();
     char flags[16];
     int f = 0;
-    if (c->flags & CLIENT_MULTI) flags[f++] = 'x';
-    if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
+    /* Redis's letter order */
     if (c->flags & CLIENT_MONITOR) flags[f++] = 'O';
     if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
+    if (c->flags & CLIENT_MULTI) flags[f++] = 'x';
+    if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
+    if (c->flags & CLIENT_DIRTY_CAS) flags[f++] = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
+    if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
     if (c->flags & CLIENT_NO_EVICT) flags[f++] = 'e';
     if (f == 0) flags[f++] = 'N';
     flags[f] = '\0';
+    size_t argv_mem = 0;
+    if (srv.current == c)
+        for (int i = 0; i < c->argc; i++) argv_mem += c->argv[i].len;
     char cmdname[64] = "NULL";
     if (c->last_cmd) cmd_fullname(c->last_cmd, cmdname, sizeof cmdname);
     buf_printf(o,
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-               "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 "
-               "rbs=%zu rbp=%zu obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default "
-               "redir=-1 resp=%d",
+               "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+               "multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=0 omem=%zu tot-mem=%zu events=%s cmd=%s "
+               "user=default redir=-1 resp=%d",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (long long)((now - c->ctime_ms) / 1000),
-               (long long)((now - c->last_interaction_ms) / 1000), flags, c->db,
+               (long long)((now - c->last_interaction_ms) / 1000), flags, c->db, c->nsub,
+               c->npsub, c->nssub, (c->flags & CLIENT_MULTI) ? c->multi_count : -1,
                c->query.len - c->qpos, c->query.cap ? c->query.cap - c->query.len : 0,
-               c->reply.cap, c->reply.len, c->reply.len, c->query.cap + c->reply.cap + sizeof *c,
-               cmdname, c->resp);
+               argv_mem, c->reply.cap, c->reply.len, c->reply.len,
+               c->query.cap + c->reply.cap + sizeof *c, c->wio_active ? "rw" : "r", cmdname,
+               c->resp);
 }

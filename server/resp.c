@@ -206,6 +206,10 @@ int resp_parse(resp_parser *p, const char *buf, size_t len, size_t *used, size_t
             p->err = "Protocol error: invalid multibulk length";
             return RESP_ERR;
         }
+        if (p->unauth && n > 10) {
+            p->err = "Protocol error: unauthenticated multibulk length";
+            return RESP_ERR;
+        }
         if (n <= 0) {
             *used = ll + 2;
             return RESP_EMPTY;
@@ -239,6 +243,10 @@ int resp_parse(resp_parser *p, const char *buf, size_t len, size_t *used, size_t
             long long bl;
             if (parse_len(s + 1, ll - 1, &bl) != 0 || bl < 0 || bl > p->max_bulk) {
                 p->err = "Protocol error: invalid bulk length";
+                return RESP_ERR;
+            }
+            if (p->unauth && bl > 16384) {
+                p->err = "Protocol error: unauthenticated bulk length";
                 return RESP_ERR;
             }
             p->want_bulk = bl;

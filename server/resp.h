@@ -25,6 +25,7 @@ typedef struct resp_parser {
     /* limits */
     long long max_bulk;      /* proto-max-bulk-len */
     long long max_multibulk; /* elements per request */
+    int unauth;              /* unauthenticated client: Redis's small limits (10 args, 16 KiB) */
     /* output */
     resp_arg *argv;
     int argc, cap;

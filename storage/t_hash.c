@@ -249,55 +249,92 @@ void cm_owned_free(cm_owned *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* The descent: lo and hi are the first and last keys of the current range
- * (both sharing the prefix). Where they first differ, draw a byte between
- * theirs, seek to prefix·byte, and narrow the range to the branch found
- * there (its first and last keys). Each round lengthens the shared prefix,
- * so the walk ends within the key length; each round is two seeks. */
-int cm_random_entry(ks *k, uint64_t id, uint8_t kindbyte, cm_owned *out) {
+/* One descent. lo and hi are the first and last keys of the current range
+ * (sharing a prefix). Where they first differ, draw a "byte" between
+ * theirs (with one extra value for lo itself when lo is a proper prefix of
+ * hi), seek to prefix·byte, and narrow the range to the branch found there
+ * (its first and last keys). Each round lengthens the shared prefix, so the
+ * walk ends within the key length; a round is three cursor moves. *prob
+ * gets the exact probability of the key reached: per round, the number of
+ * drawable values that lead to the branch over the number of values. */
+static int descend(store_cursor *c, const uint8_t *pre, size_t prelen, uint8_t *lo, size_t *lolp,
+                   double *prob) {
+    uint8_t hi[KS_SUBKEY_MAX];
+    size_t lol, hil;
+    const uint8_t *kk, *v;
+    size_t kl, vl;
+    int rc;
+    *prob = 1.0;
+    if ((rc = store_cursor_seek(c, pre, prelen))) return rc;
+    if ((rc = store_cursor_get(c, &kk, &kl, &v, &vl))) return rc;
+    if (kl < prelen || memcmp(kk, pre, prelen) != 0 || kl > KS_SUBKEY_MAX) return ST_NOTFOUND;
+    memcpy(lo, kk, kl);
+    lol = kl;
+    if ((rc = last_with_prefix(c, pre, prelen, hi, &hil))) return rc;
+    while (!(lol == hil && memcmp(lo, hi, lol) == 0)) {
+        size_t p = 0, m = lol < hil ? lol : hil;
+        while (p < m && lo[p] == hi[p]) p++;
+        if (p >= hil) break; /* cannot happen for lo < hi; stay safe */
+        /* values: 0 = lo itself (when lo is a proper prefix), b+1 = byte b */
+        unsigned lov = p == lol ? 0 : lo[p] + 1u;
+        unsigned hiv = hi[p] + 1u;
+        if (hiv < lov) break;
+        unsigned span = hiv - lov + 1;
+        unsigned r = lov + (unsigned)cm_rand_below(span);
+        if (r == 0) {
+            *prob /= span; /* the shorter key itself */
+            break;
+        }
+        uint8_t probe[KS_SUBKEY_MAX];
+        memcpy(probe, hi, p);
+        probe[p] = (uint8_t)(r - 1);
+        if ((rc = store_cursor_seek(c, probe, p + 1))) return rc;
+        if ((rc = store_cursor_get(c, &kk, &kl, &v, &vl))) return rc;
+        if (kl <= p || kl > KS_SUBKEY_MAX || memcmp(kk, probe, p) != 0) break;
+        unsigned bv = kk[p] + 1u;
+        memcpy(lo, kk, kl);
+        lol = kl;
+        /* The values leading here run from just after the previous branch
+         * (the key before this one, if still in range) to this one. */
+        unsigned from = lov;
+        if (store_cursor_prev(c) == ST_OK && store_cursor_get(c, &kk, &kl, &v, &vl) == ST_OK &&
+            kl >= p && memcmp(kk, lo, p) == 0)
+            from = (kl == p ? 0 : kk[p] + 1u) + 1;
+        *prob *= (double)(bv >= from ? bv - from + 1 : 1) / span;
+        if ((rc = last_with_prefix(c, lo, p + 1, hi, &hil))) return rc;
+    }
+    *lolp = lol;
+    return ST_OK;
+}
+
+/* Draw by descent, then accept with probability min(1, 1/(n * p)): keys the
+ * descent favours (sparse branches, short keys) are brought down to the
+ * uniform 1/n, which removes the large biases; keys in dense branches stay
+ * somewhat less likely than 1/n. After CM_RAND_TRIES refusals the last draw
+ * is taken. */
+#define CM_RAND_TRIES 64
+
+int cm_random_entry(ks *k, uint64_t id, uint8_t kindbyte, uint64_t n, cm_owned *out) {
     uint8_t pre[9];
     be64_put(pre, id);
     pre[8] = kindbyte;
     store_cursor *c;
     int rc = store_cursor_open(ks_store(k), ST_DBI_SUB, &c);
     if (rc) return rc;
-    uint8_t lo[KS_SUBKEY_MAX], hi[KS_SUBKEY_MAX];
-    size_t lol, hil;
+    uint8_t key[KS_SUBKEY_MAX];
+    size_t kl = 0;
+    for (int t = 0; t < CM_RAND_TRIES; t++) {
+        double p;
+        if ((rc = descend(c, pre, 9, key, &kl, &p))) goto out;
+        if (n <= 1 || p * (double)n <= 1.0) break;
+        if ((double)(cm_rand64() >> 11) * 0x1.0p-53 * p * (double)n < 1.0) break;
+    }
     const uint8_t *kk, *v;
-    size_t kl, vl;
-    if ((rc = store_cursor_seek(c, pre, 9))) goto out;
-    if ((rc = store_cursor_get(c, &kk, &kl, &v, &vl))) goto out;
-    if (kl < 9 || memcmp(kk, pre, 9) != 0 || kl > KS_SUBKEY_MAX) {
-        rc = ST_NOTFOUND;
-        goto out;
-    }
-    memcpy(lo, kk, kl);
-    lol = kl;
-    if ((rc = last_with_prefix(c, pre, 9, hi, &hil))) goto out;
-    while (!(lol == hil && memcmp(lo, hi, lol) == 0)) {
-        size_t p = 0, m = lol < hil ? lol : hil;
-        while (p < m && lo[p] == hi[p]) p++;
-        if (p >= hil) break; /* cannot happen for lo < hi; stay safe */
-        int term = p == lol; /* lo is a proper prefix of hi */
-        unsigned lob = term ? 0 : lo[p];
-        unsigned hib = hi[p];
-        if (hib < lob) break;
-        uint64_t r = cm_rand_below((uint64_t)(hib - lob + 1) + (uint64_t)term);
-        if (term && r == 0) break; /* the shorter key itself */
-        uint8_t probe[KS_SUBKEY_MAX];
-        memcpy(probe, hi, p);
-        probe[p] = (uint8_t)(lob + (r - (uint64_t)term));
-        if ((rc = store_cursor_seek(c, probe, p + 1))) goto out;
-        if ((rc = store_cursor_get(c, &kk, &kl, &v, &vl))) goto out;
-        if (kl <= p || kl > KS_SUBKEY_MAX || memcmp(kk, probe, p) != 0) break;
-        memcpy(lo, kk, kl);
-        lol = kl;
-        if ((rc = last_with_prefix(c, lo, p + 1, hi, &hil))) goto out;
-    }
-    if ((rc = store_cursor_seek(c, lo, lol))) goto out;
-    if ((rc = store_cursor_get(c, &kk, &kl, &v, &vl))) goto out;
+    size_t kkl, vl;
+    if ((rc = store_cursor_seek(c, key, kl))) goto out;
+    if ((rc = store_cursor_get(c, &kk, &kkl, &v, &vl))) goto out;
     cm_entry e;
-    if ((rc = cm_decode(kk, kl, v, vl, &e))) goto out;
+    if ((rc = cm_decode(kk, kkl, v, vl, &e))) goto out;
     rc = copy_owned(&e, out);
 out:
     store_cursor_close(c);
@@ -352,6 +389,49 @@ int cm_collect(ks *k, uint64_t id, cm_list *out) {
     if (rc == ST_NOTFOUND) rc = ST_OK;
     if (rc) cm_list_free(out);
     return rc;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int cm_sample_replace(ks *k, uint64_t id, uint64_t size, uint64_t count, cm_list *out) {
+    memset(out, 0, sizeof *out);
+    if (!size || !count) return ST_OK;
+    uint64_t *pos = malloc(count * sizeof *pos);
+    if (!pos) return ST_NOMEM;
+    for (uint64_t i = 0; i < count; i++) pos[i] = cm_rand_below(size);
+    qsort(pos, count, sizeof *pos, cmp_u64);
+    cm_iter it;
+    int rc = cm_iter_open(&it, k, id, NULL, 0);
+    if (rc) {
+        free(pos);
+        return rc;
+    }
+    cm_entry e;
+    uint64_t at = 0, j = 0;
+    while (j < count && (rc = cm_iter_next(&it, &e)) == ST_OK) {
+        for (; j < count && pos[j] == at; j++)
+            if ((rc = cm_list_add(out, e.kind, e.member, e.mlen, e.payload, e.plen))) break;
+        if (rc) break;
+        at++;
+    }
+    cm_iter_close(&it);
+    free(pos);
+    if (rc == ST_NOTFOUND) rc = ST_OK;
+    if (rc) {
+        cm_list_free(out);
+        return rc;
+    }
+    /* the draws were independent; a shuffle makes their order random too */
+    for (size_t i = out->n; i > 1; i--) {
+        size_t r = (size_t)cm_rand_below(i);
+        cm_item t = out->items[i - 1];
+        out->items[i - 1] = out->items[r];
+        out->items[r] = t;
+    }
+    return ST_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -471,9 +551,10 @@ int th_commit(th_hash *h) {
 int th_random(th_hash *h, cm_owned *out) {
     if (!h->m.id || !h->m.count) return ST_NOTFOUND;
     uint64_t nplain = h->m.count > h->nlong ? h->m.count - h->nlong : 0;
-    uint8_t first = cm_rand_below(h->m.count) < nplain ? TH_KIND_FIELD
-                                                         : (TH_KIND_FIELD | KS_KIND_HASHED);
-    int rc = cm_random_entry(h->k, h->m.id, first, out);
-    if (rc == ST_NOTFOUND) rc = cm_random_entry(h->k, h->m.id, first ^ KS_KIND_HASHED, out);
+    int plain = cm_rand_below(h->m.count) < nplain;
+    uint8_t kind = plain ? TH_KIND_FIELD : (TH_KIND_FIELD | KS_KIND_HASHED);
+    int rc = cm_random_entry(h->k, h->m.id, kind, plain ? nplain : h->nlong, out);
+    if (rc == ST_NOTFOUND)
+        rc = cm_random_entry(h->k, h->m.id, kind ^ KS_KIND_HASHED, plain ? h->nlong : nplain, out);
     return rc;
 }

@@ -73,11 +73,12 @@ uint64_t cm_rand64(void);
 uint64_t cm_rand_below(uint64_t n);
 
 /* A random entry among those whose key starts with id · kindbyte
- * (kindbyte includes KS_KIND_HASHED when wanted). Descends the key space
- * with range seeks, O(key length * log N): every entry can be drawn, but
- * not with equal probability (branches after gaps weigh more). For exact
- * uniform picks over a small collection, use cm_collect. The entry is
- * copied into *out (cm_owned_free). ST_NOTFOUND if no entry has that kind. */
+ * (kindbyte includes KS_KIND_HASHED when wanted); n is how many there are.
+ * Descends the key space with range seeks, O(key length * log N), and
+ * corrects the descent's bias by rejection: close to uniform, though keys in
+ * much denser branches than their siblings stay less likely. For exact
+ * uniform picks over a small collection, use cm_nth / cm_collect. The entry
+ * is copied into *out (cm_owned_free). ST_NOTFOUND if there is none. */
 typedef struct cm_owned {
     uint8_t kind;
     uint8_t *key;
@@ -88,7 +89,7 @@ typedef struct cm_owned {
     size_t plen;
     uint8_t *buf;
 } cm_owned;
-int cm_random_entry(ks *k, uint64_t id, uint8_t kindbyte, cm_owned *out);
+int cm_random_entry(ks *k, uint64_t id, uint8_t kindbyte, uint64_t n, cm_owned *out);
 /* The entry at position n (0-based, key order) copied into *out: O(n). */
 int cm_nth(ks *k, uint64_t id, uint64_t n, cm_owned *out);
 void cm_owned_free(cm_owned *o);
@@ -105,6 +106,12 @@ typedef struct cm_list {
     size_t len, bufcap;
 } cm_list;
 int cm_collect(ks *k, uint64_t id, cm_list *out);
+/* count draws with replacement, exactly uniform over the first `size`
+ * entries of a collection (its member count), in random order: one ordered
+ * walk over sorted random positions, O(size + count log count), memory
+ * O(count). Entries the walk cannot reach (size larger than the real
+ * count) are simply left out. */
+int cm_sample_replace(ks *k, uint64_t id, uint64_t size, uint64_t count, cm_list *out);
 /* Append one item (used by cm_collect; also handy for callers). */
 int cm_list_add(cm_list *l, uint8_t kind, const void *m, size_t mlen, const void *p, size_t plen);
 void cm_list_free(cm_list *l);

@@ -1,6 +1,6 @@
 /* t_zset.c — sorted sets on the `sub` DBI: point operations on the member
  * and score indexes, the merged (plain + hashed) score-index iterator, the
- * ZSCAN walk over the member index, and raw member reads of sets.
+ * ZSCAN walk over the member index.
  *
  * See t_zset.h for the layout. The one subtle part is order: plain
  * score-index keys sort exactly as Redis orders members (score, then member
@@ -119,11 +119,9 @@ static int cmp_entry(const uint8_t *ea, const uint8_t *ma, size_t la, const uint
     return la < lb ? -1 : la > lb ? 1 : 0;
 }
 
-static int dir_for_sort; /* qsort has no context argument; single-threaded use */
-
-static int hent_cmp(const void *a, const void *b) {
+static int hent_cmp(const void *a, const void *b, void *dir) {
     const tz_hent *x = a, *y = b;
-    return cmp_entry(x->enc, x->m, x->mlen, y->enc, y->m, y->mlen) * dir_for_sort;
+    return cmp_entry(x->enc, x->m, x->mlen, y->enc, y->m, y->mlen) * *(const int *)dir;
 }
 
 static void group_clear(tz_iter *it) {
@@ -202,10 +200,7 @@ static void load_group(tz_iter *it) {
         it->gn++;
         step_cursor(it, it->hc, &it->hvalid);
     }
-    if (it->gn > 1) {
-        dir_for_sort = it->dir;
-        qsort(it->g, it->gn, sizeof *it->g, hent_cmp);
-    }
+    if (it->gn > 1) qsort_r(it->g, it->gn, sizeof *it->g, hent_cmp, &it->dir);
 }
 
 static void choose(tz_iter *it) {
@@ -483,56 +478,4 @@ int tz_scan(ks *k, uint64_t id, uint8_t *pos, size_t *poslen, long count, tz_sca
         return ST_OK;
     }
     return rc < 0 ? rc : ST_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* raw members of another collection type                              */
-
-int tz_raw_open(tz_raw_iter *it, ks *k, uint64_t id) {
-    memset(it, 0, sizeof *it);
-    ks_subkey(it->id, id, NULL, 0);
-    return store_cursor_open(ks_store(k), ST_DBI_SUB, &it->c);
-}
-
-int tz_raw_next(tz_raw_iter *it, const uint8_t **m, size_t *mlen, uint8_t *kind) {
-    int rc = it->started ? store_cursor_next(it->c) : store_cursor_seek(it->c, it->id, 8);
-    it->started = 1;
-    if (rc) return rc;
-    const uint8_t *ck, *v;
-    size_t ckl, vl;
-    if ((rc = store_cursor_get(it->c, &ck, &ckl, &v, &vl)) != ST_OK) return rc;
-    if (ckl < 9 || memcmp(ck, it->id, 8) != 0) return ST_NOTFOUND;
-    *kind = ck[8] & (uint8_t)~KS_KIND_HASHED;
-    if (ck[8] & KS_KIND_HASHED) {
-        const uint8_t *p;
-        size_t pl;
-        if (ks_member_value_unwrap(v, vl, m, mlen, &p, &pl) != ST_OK) return ST_CORRUPT;
-    } else {
-        *m = ck + 9;
-        *mlen = ckl - 9;
-    }
-    return ST_OK;
-}
-
-void tz_raw_close(tz_raw_iter *it) {
-    store_cursor_close(it->c);
-    it->c = NULL;
-}
-
-int tz_raw_contains(ks *k, uint64_t id, uint8_t kind, const void *m, size_t mlen) {
-    uint8_t key[KS_SUBKEY_MAX];
-    int hashed;
-    size_t kl = ks_member_key(k, id, kind, NULL, 0, m, mlen, key, &hashed);
-    const uint8_t *v;
-    size_t vl;
-    int rc = store_get(ks_store(k), ST_DBI_SUB, key, kl, &v, &vl);
-    if (rc == ST_NOTFOUND) return 0;
-    if (rc) return rc;
-    if (hashed) {
-        const uint8_t *fm, *p;
-        size_t fml, pl;
-        if (ks_member_value_unwrap(v, vl, &fm, &fml, &p, &pl) != ST_OK) return ST_CORRUPT;
-        return fml == mlen && memcmp(fm, m, mlen) == 0;
-    }
-    return 1;
 }

@@ -101,20 +101,4 @@ typedef int (*tz_scan_fn)(void *ud, const uint8_t *m, size_t mlen, double score)
 int tz_scan(ks *k, uint64_t id, uint8_t *pos, size_t *poslen, long count, tz_scan_fn fn,
             void *ud, int *done);
 
-/* Plain member entries of another collection (a set used as a ZUNION /
- * ZINTER / ZDIFF input): every entry under the id, no fixed prefix, full
- * member recovered from the hashed form. */
-typedef struct tz_raw_iter {
-    store_cursor *c;
-    uint8_t id[8];
-    int started;
-} tz_raw_iter;
-int tz_raw_open(tz_raw_iter *it, ks *k, uint64_t id);
-/* ST_OK with the member (borrowed until the next step) and its kind byte
- * (without KS_KIND_HASHED), ST_NOTFOUND at the end. */
-int tz_raw_next(tz_raw_iter *it, const uint8_t **m, size_t *mlen, uint8_t *kind);
-void tz_raw_close(tz_raw_iter *it);
-/* 1 if (kind, member) is an entry of collection id, 0 if not, or an error. */
-int tz_raw_contains(ks *k, uint64_t id, uint8_t kind, const void *m, size_t mlen);
-
 #endif

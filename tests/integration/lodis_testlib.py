@@ -242,3 +242,15 @@ def scan_all(client, match=None, count=None, _type=None):
         assert rounds < 1_000_000, "SCAN does not terminate"
         if int(cursor) == 0:
             return keys
+
+
+def require_commands(r, *names):
+    """Skip the calling test when the server lacks one of these commands.
+
+    lodis grows family by family (see the open issues); a test that needs a
+    family not yet implemented is skipped with the reason, never passed."""
+    import pytest
+    for name in names:
+        docs = r.execute_command("COMMAND", "DOCS", name)  # empty for unknown commands
+        if not docs:
+            pytest.skip("server lacks %s (its family has not landed yet)" % name.upper())

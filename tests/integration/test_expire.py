@@ -7,7 +7,7 @@ import time
 import pytest
 import redis
 
-from lodis_testlib import scan_all, scaled, wait_until
+from lodis_testlib import scan_all, scaled, wait_until, require_commands
 
 
 def expect_error(fn, text):
@@ -80,6 +80,7 @@ def test_expired_invisible_to_ttl_type_strlen(r):
 
 
 def test_expired_invisible_inside_multi_and_lua(r):
+    require_commands(r, "multi", "exec", "eval")
     keys = _setup_short_lived(r)
     pipe = r.pipeline(transaction=True)       # MULTI ... EXEC
     pipe.get(keys[0])

@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from lodis_testlib import assert_bytes_equal, scan_all, wait_until
+from lodis_testlib import assert_bytes_equal, scan_all, wait_until, require_commands
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
@@ -79,6 +79,7 @@ def test_keys_and_scan(r):
 
 
 def test_type_and_scan_type_filter_with_other_types(r):
+    require_commands(r, "rpush", "sadd", "hset", "zadd")
     r.set(b"str", b"s")
     r.rpush(b"lst", b"x")
     r.sadd(b"st", b"m")

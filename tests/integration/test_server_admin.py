@@ -26,6 +26,8 @@ import redis
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("LODIS_SERVER") or os.path.join(REPO, "build", "release", "lodis-server")
+if os.sep in BINARY:
+    BINARY = os.path.abspath(BINARY)  # the server runs with its own cwd
 IS_REDIS = os.path.basename(BINARY) == "redis-server"
 SCALE = float(os.environ.get("LODIS_TIME_SCALE", "1"))
 

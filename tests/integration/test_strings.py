@@ -11,7 +11,7 @@ import time
 import pytest
 import redis
 
-from lodis_testlib import assert_bytes_equal, scaled, wait_until
+from lodis_testlib import assert_bytes_equal, scaled, wait_until, require_commands
 
 
 def expect_error(fn, text):
@@ -60,6 +60,7 @@ def test_basic_string_commands(r):
 
 
 def test_wrongtype_errors(r):
+    require_commands(r, "rpush")
     r.rpush(b"list", b"x")
     expect_error(lambda: r.get(b"list"),
                  "WRONGTYPE Operation against a key holding the wrong kind of value")

@@ -1,0 +1,165 @@
+"""Sorted sets through redis-py: a leaderboard as applications use one
+(ZADD/ZINCRBY/ranks/ranges/pops), members beyond LMDB's key size kept in
+exact order across a restart, ZSCAN paging, set operations, and a
+200 000-member zset whose DEL is O(1) (its two index entries per member are
+reclaimed in the background)."""
+
+import time
+
+import pytest
+import redis
+
+from lodis_testlib import scaled, wait_until
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+
+def expect_error(fn, text):
+    with pytest.raises(redis.ResponseError) as ei:
+        fn()
+    assert str(ei.value) == text, "error text %r != %r" % (str(ei.value), text)
+
+
+def test_leaderboard(r):
+    assert r.zadd(b"lb", {b"ada": 10, b"bob": 20, b"cy": 15}) == 3
+    assert r.zadd(b"lb", {b"ada": 30}, ch=True) == 1
+    assert r.zadd(b"lb", {b"ada": 5}, gt=True) == 0
+    assert r.zadd(b"lb", {b"dee": 1}, xx=True) == 0
+    assert r.zincrby(b"lb", 2.5, b"cy") == 17.5
+    assert r.zscore(b"lb", b"cy") == 17.5
+    assert r.zscore(b"lb", b"nobody") is None
+    assert r.zmscore(b"lb", [b"ada", b"x"]) == [30.0, None]
+    assert r.zcard(b"lb") == 3
+    assert r.zrank(b"lb", b"ada") == 2 and r.zrevrank(b"lb", b"ada") == 0
+    assert r.zrange(b"lb", 0, -1, withscores=True) == [(b"cy", 17.5), (b"bob", 20.0),
+                                                       (b"ada", 30.0)]
+    assert r.zrevrange(b"lb", 0, 0) == [b"ada"]
+    assert r.zrangebyscore(b"lb", "(17.5", "+inf") == [b"bob", b"ada"]
+    assert r.zcount(b"lb", 18, 30) == 2
+    assert r.zrange(b"lb", "+inf", 18, byscore=True, desc=True, offset=0, num=1) == [b"ada"]
+    assert r.zpopmax(b"lb") == [(b"ada", 30.0)]
+    assert r.zpopmin(b"lb", 5) == [(b"cy", 17.5), (b"bob", 20.0)]
+    assert r.exists(b"lb") == 0                     # an emptied zset is deleted
+
+    r.zadd(b"names", {b"a": 0, b"b": 0, b"c": 0, b"d": 0})
+    assert r.zrangebylex(b"names", b"[b", b"(d") == [b"b", b"c"]
+    assert r.zlexcount(b"names", b"-", b"+") == 4
+    assert r.zremrangebylex(b"names", b"[a", b"[b") == 2
+    assert r.zrange(b"names", 0, -1) == [b"c", b"d"]
+    assert r.object("encoding", b"names") == b"listpack"
+    r.zadd(b"names", {b"x" * 65: 1})
+    assert r.object("encoding", b"names") == b"skiplist"
+
+    r.set(b"str", b"x")
+    for fn in (lambda: r.zadd(b"str", {b"a": 1}), lambda: r.zscore(b"str", b"a"),
+               lambda: r.zrange(b"str", 0, -1), lambda: r.zcard(b"str")):
+        expect_error(fn, WRONGTYPE)
+    expect_error(lambda: r.execute_command("ZADD", b"lb", b"NX", b"XX", b"1", b"a"),
+                 "XX and NX options at the same time are not compatible")
+    expect_error(lambda: r.execute_command("ZRANGEBYSCORE", b"lb", b"x", b"1"),
+                 "min or max is not a float")
+    expect_error(lambda: r.execute_command("ZINCRBY", b"z", b"-inf", b"m") and
+                 r.execute_command("ZINCRBY", b"z", b"+inf", b"m"),
+                 "resulting score is not a number (NaN)")
+
+
+def test_set_operations(r):
+    r.zadd(b"a", {b"x": 1, b"y": 2, b"z": 3})
+    r.zadd(b"b", {b"y": 10, b"z": 20, b"w": 30})
+    assert r.zunion([b"a", b"b"], withscores=True) == [(b"x", 1.0), (b"y", 12.0),
+                                                       (b"z", 23.0), (b"w", 30.0)]
+    assert r.zinter({b"a": 2, b"b": 1}, aggregate="MAX", withscores=True) == [
+        (b"y", 10.0), (b"z", 20.0)]
+    assert r.zdiff([b"a", b"b"]) == [b"x"]
+    assert r.zunionstore(b"u", [b"a", b"b"], aggregate="MIN") == 4
+    assert r.zrange(b"u", 0, -1, withscores=True) == [(b"x", 1.0), (b"y", 2.0), (b"z", 3.0),
+                                                      (b"w", 30.0)]
+    assert r.zintercard(2, [b"a", b"b"]) == 2
+    assert r.zrangestore(b"top", b"u", 0, 1, desc=True) == 2
+    assert r.zrange(b"top", 0, -1) == [b"z", b"w"]
+    assert r.zinterstore(b"u", [b"a", b"nothing"]) == 0
+    assert r.exists(b"u") == 0                       # an empty result deletes the key
+    assert r.zmpop(2, [b"nothing", b"a"], min=True, count=2) == [
+        b"a", [[b"x", b"1"], [b"y", b"2"]]]
+
+
+def test_long_members_keep_order_across_restart(server):
+    r = server.client()
+    p = b"P" * 400
+    members = [p + b"b" * 200, p + b"a" * 300, p + b"a" * 299 + b"b", b"P" * 494, b"P" * 495,
+               b"P" * 503, b"Q" * 2000, b"short", b"", p]
+    r.zadd(b"lm", {m: 0 for m in members})
+    # lex ranges are defined over equal scores
+    assert r.zrangebylex(b"lm", b"[" + p, b"(" + p + b"b") == sorted(
+        m for m in members if p <= m < p + b"b")
+    assert r.zlexcount(b"lm", b"(" + b"P" * 494, b"+") == len([m for m in members if m > b"P" * 494])
+    r.zadd(b"lm", {b"\xff" * 700: -1, b"\x00" * 600: 1})
+    expected = [b"\xff" * 700] + sorted(members) + [b"\x00" * 600]
+    assert r.zrange(b"lm", 0, -1) == expected
+    assert r.zrank(b"lm", b"Q" * 2000) == expected.index(b"Q" * 2000)
+    server.restart()
+    r = server.client()
+    assert r.zrange(b"lm", 0, -1) == expected
+    for m in members:
+        assert r.zscore(b"lm", m) == 0.0
+    assert r.zrem(b"lm", b"P" * 495, b"Q" * 2000) == 2
+    assert r.zcard(b"lm") == len(expected) - 2
+
+
+def test_zscan_pages_a_big_zset(r):
+    n = 5000
+    r.zadd(b"big", {b"m%05d" % i: i / 4 for i in range(n)})
+    assert r.object("encoding", b"big") == b"skiplist"
+    seen = {}
+    cursor = 0
+    calls = 0
+    while True:
+        cursor, items = r.zscan(b"big", cursor, count=300)
+        calls += 1
+        seen.update(items)
+        if cursor == 0:
+            break
+    assert calls > 5
+    assert len(seen) == n and seen[b"m00005"] == 1.25
+    picked = r.zrandmember(b"big", 200, withscores=True)
+    assert len(picked) == 400
+    assert len(set(picked[0::2])) == 200
+    # ranks in the second half are found walking from the end
+    assert r.zrank(b"big", b"m04990") == 4990
+    assert r.zrange(b"big", -3, -1) == [b"m04997", b"m04998", b"m04999"]
+    assert r.zremrangebyrank(b"big", 100, -101) == n - 200
+    assert r.zcard(b"big") == 200
+
+
+def test_big_zset_delete_is_constant_time(server):
+    r = server.client()
+    n, batch = 200_000, 2_000
+    pipe = r.pipeline(transaction=False)
+    for start in range(0, n, batch):
+        pipe.zadd(b"huge", {b"member-%07d" % i: (i * 7919) % n for i in range(start, start + batch)})
+    pipe.execute()
+    assert r.zcard(b"huge") == n
+    assert r.zscore(b"huge", b"member-0123456") == float((123456 * 7919) % n)
+    assert r.zrange(b"huge", 0, 2, withscores=True)[0][1] == 0.0
+    assert r.dbsize() == 1
+
+    def reclaimed():
+        info = r.info("stats") if not server.is_redis else {}
+        return int(info.get("lodis_reclaimed_entries", 0))
+
+    before = reclaimed()
+    t0 = time.monotonic()
+    assert r.delete(b"huge") == 1
+    elapsed = time.monotonic() - t0
+    print("DEL of a %d-member zset took %.2f ms" % (n, elapsed * 1000))
+    assert elapsed < scaled(0.2)
+    assert r.exists(b"huge") == 0 and r.dbsize() == 0
+    assert r.zcard(b"huge") == 0
+    # a new zset under the same name starts empty
+    r.zadd(b"huge", {b"only": 1})
+    assert r.zrange(b"huge", 0, -1, withscores=True) == [(b"only", 1.0)]
+    if not server.is_redis:
+        # two entries per member: the member index and the score index
+        wait_until(lambda: reclaimed() - before >= 2 * n, 60, 0.1,
+                   "the reclaimer to drop the members")
+    r.delete(b"huge")

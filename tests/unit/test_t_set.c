@@ -1,0 +1,270 @@
+/* test_t_set.c — set storage (storage/t_set.c) on a real LMDB store:
+ * integer and other members (canonical integers only get the integer
+ * form), iteration order (integers numerically, then bytes), the hashed
+ * long-member form, membership of one set's entries in another, counters
+ * in the header, empty sets deleted, persistence, and random draws. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "storage/keyspace.h"
+#include "storage/store.h"
+#include "storage/t_set.h"
+#include "tests/unit/harness.h"
+
+typedef struct fx {
+    char *dir;
+    store *s;
+    ks *k;
+} fx;
+
+static void fx_open(fx *f) {
+    store_opts o;
+    store_opts_default(&o);
+    o.dir = f->dir;
+    o.wal_segment_size = 1 << 20;
+    int rc;
+    char err[512];
+    f->s = store_open(&o, &rc, err, sizeof err);
+    assert_non_null(f->s);
+    f->k = ks_open(f->s, 16, &rc);
+    assert_non_null(f->k);
+}
+
+static void fx_close(fx *f) {
+    assert_int_equal(ks_flush_counters(f->k), ST_OK);
+    assert_int_equal(store_commit(f->s), ST_OK);
+    ks_close(f->k);
+    store_close(f->s);
+    f->k = NULL;
+    f->s = NULL;
+}
+
+static int setup(void **state) {
+    fx *f = calloc(1, sizeof *f);
+    f->dir = harness_tmpdir();
+    fx_open(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fx *f = *state;
+    if (f->k) fx_close(f);
+    harness_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Add NUL-terminated members to the set at key (created if missing). */
+static void add(ks *k, const char *key, const char **members) {
+    ts_set s;
+    int rc = ts_open(&s, k, 0, key, strlen(key));
+    assert_true(rc == ST_OK || rc == ST_NOTFOUND);
+    if (rc == ST_NOTFOUND) ts_create(&s);
+    for (; *members; members++) {
+        int a;
+        assert_int_equal(ts_add(&s, *members, strlen(*members), &a), ST_OK);
+    }
+    assert_int_equal(ts_commit(&s), ST_OK);
+}
+
+/* The members of a set in iteration order, joined by ',' into out. */
+static void listing(ks *k, const char *key, char *out, size_t cap) {
+    ts_set s;
+    out[0] = 0;
+    if (ts_open(&s, k, 0, key, strlen(key)) != ST_OK) return;
+    cm_iter it;
+    assert_int_equal(cm_iter_open(&it, k, s.m.id, NULL, 0), ST_OK);
+    cm_entry e;
+    size_t n = 0;
+    while (cm_iter_next(&it, &e) == ST_OK) {
+        char buf[TS_INT_TEXT];
+        const uint8_t *t;
+        size_t tl;
+        ts_entry_text(e.kind, e.member, e.mlen, buf, &t, &tl);
+        if (n && n + 1 < cap) out[n++] = ',';
+        size_t c = tl < cap - n - 1 ? tl : cap - n - 1;
+        memcpy(out + n, t, c);
+        n += c;
+        out[n] = 0;
+    }
+    cm_iter_close(&it);
+}
+
+static void test_members_and_order(void **state) {
+    fx *f = *state;
+    const char *m[] = {"10", "b", "-5", "a", "2", "007", "-0", "", "9223372036854775807",
+                       "-9223372036854775808", "9223372036854775808", "2", NULL};
+    add(f->k, "s", m);
+    ts_set s;
+    assert_int_equal(ts_open(&s, f->k, 0, "s", 1), ST_OK);
+    assert_int_equal(s.m.count, 11);
+    assert_int_equal(s.nint, 5); /* 10 -5 2 and the two int64 limits */
+    char out[512];
+    listing(f->k, "s", out, sizeof out);
+    assert_string_equal(out, "-9223372036854775808,-5,2,10,9223372036854775807,,-0,007,"
+                             "9223372036854775808,a,b");
+    assert_int_equal(ts_ismember(&s, "2", 1), 1);
+    assert_int_equal(ts_ismember(&s, "02", 2), 0);
+    assert_int_equal(ts_ismember(&s, "007", 3), 1);
+    assert_int_equal(ts_ismember(&s, "7", 1), 0);
+    assert_int_equal(ts_ismember(&s, "", 0), 1);
+    int r;
+    assert_int_equal(ts_rem(&s, "10", 2, &r), ST_OK);
+    assert_true(r);
+    assert_int_equal(ts_rem(&s, "10", 2, &r), ST_OK);
+    assert_false(r);
+    assert_int_equal(ts_rem(&s, "a", 1, &r), ST_OK);
+    assert_true(r);
+    assert_int_equal(s.nint, 4);
+    assert_int_equal(s.m.count, 9);
+    assert_int_equal(ts_commit(&s), ST_OK);
+    ks_meta meta;
+    assert_int_equal(ks_lookup(f->k, 0, "s", 1, KS_SET, &meta), ST_OK);
+    uint8_t flags;
+    uint64_t nint, nlong;
+    ts_hdr_decode(&meta, &flags, &nint, &nlong);
+    assert_int_equal(meta.count, 9);
+    assert_int_equal(nint, 4);
+    assert_int_equal(nlong, 0);
+    ks_meta_release(&meta);
+}
+
+static void test_long_members_and_cross_sets(void **state) {
+    fx *f = *state;
+    char a[600], b[600], c[3000];
+    memset(a, 'L', sizeof a);
+    memcpy(b, a, sizeof b);
+    b[599] = 'M';
+    memset(c, 'L', sizeof c);
+    a[599] = 0;
+    b[599] = 'M';
+    /* a: 599 'L', b: 599 'L' + 'M' -> two long members sharing 400 bytes */
+    ts_set s1, s2;
+    assert_int_equal(ts_open(&s1, f->k, 0, "one", 3), ST_NOTFOUND);
+    ts_create(&s1);
+    int added;
+    assert_int_equal(ts_add(&s1, a, 599, &added), ST_OK);
+    assert_int_equal(ts_add(&s1, b, 600, &added), ST_OK);
+    assert_int_equal(ts_add(&s1, c, sizeof c, &added), ST_OK);
+    assert_int_equal(ts_add(&s1, "42", 2, &added), ST_OK);
+    assert_int_equal(ts_add(&s1, "x", 1, &added), ST_OK);
+    assert_int_equal(ts_add(&s1, b, 600, &added), ST_OK);
+    assert_false(added);
+    assert_int_equal(s1.nlong, 3);
+    assert_int_equal(ts_commit(&s1), ST_OK);
+
+    assert_int_equal(ts_open(&s2, f->k, 0, "two", 3), ST_NOTFOUND);
+    ts_create(&s2);
+    assert_int_equal(ts_add(&s2, b, 600, &added), ST_OK);
+    assert_int_equal(ts_add(&s2, "42", 2, &added), ST_OK);
+    assert_int_equal(ts_add(&s2, "y", 1, &added), ST_OK);
+    assert_int_equal(ts_commit(&s2), ST_OK);
+
+    /* intersect by walking one and probing the other with its entries */
+    cm_iter it;
+    cm_entry e;
+    int common = 0, long_common = 0;
+    assert_int_equal(cm_iter_open(&it, f->k, s1.m.id, NULL, 0), ST_OK);
+    while (cm_iter_next(&it, &e) == ST_OK) {
+        int m = ts_has_entry(&s2, e.kind, e.member, e.mlen);
+        assert_true(m >= 0);
+        common += m;
+        if (m && e.mlen == 600) long_common++;
+    }
+    cm_iter_close(&it);
+    assert_int_equal(common, 2);
+    assert_int_equal(long_common, 1);
+    assert_int_equal(ts_ismember(&s1, c, 2999), 0);
+    assert_int_equal(ts_ismember(&s1, c, sizeof c), 1);
+
+    int r;
+    assert_int_equal(ts_rem(&s1, a, 599, &r), ST_OK);
+    assert_true(r);
+    assert_int_equal(s1.nlong, 2);
+    assert_int_equal(ts_ismember(&s1, b, 600), 1);
+    assert_int_equal(ts_commit(&s1), ST_OK);
+}
+
+static void test_empty_deleted_and_persist(void **state) {
+    fx *f = *state;
+    const char *m[] = {"1", "two", NULL};
+    add(f->k, "p", m);
+    ts_set s;
+    assert_int_equal(ts_open(&s, f->k, 0, "p", 1), ST_OK);
+    s.flags |= TS_F_HT;
+    assert_int_equal(ts_commit(&s), ST_OK);
+    assert_int_equal(store_checkpoint_sync(f->s), ST_OK);
+    const char *more[] = {"3", NULL};
+    add(f->k, "p", more);
+    fx_close(f);
+    fx_open(f);
+    char out[128];
+    listing(f->k, "p", out, sizeof out);
+    assert_string_equal(out, "1,3,two");
+    assert_int_equal(ts_open(&s, f->k, 0, "p", 1), ST_OK);
+    assert_true(s.flags & TS_F_HT);
+    assert_int_equal(s.nint, 2);
+    int r;
+    assert_int_equal(ts_rem(&s, "1", 1, &r), ST_OK);
+    assert_int_equal(ts_rem(&s, "3", 1, &r), ST_OK);
+    assert_int_equal(ts_rem(&s, "two", 3, &r), ST_OK);
+    assert_int_equal(ts_commit(&s), ST_OK);
+    ks_meta meta;
+    assert_int_equal(ks_lookup(f->k, 0, "p", 1, KS_NONE, &meta), ST_NOTFOUND);
+    assert_int_equal(ks_lookup(f->k, 0, "s", 1, KS_NONE, &meta), ST_NOTFOUND);
+    /* wrong type */
+    assert_int_equal(ks_set_string(f->k, 0, "str", 3, "v", 1, 0, 0, 0), ST_OK);
+    assert_int_equal(ts_open(&s, f->k, 0, "str", 3), ST_WRONGTYPE);
+}
+
+static void test_random_mixed(void **state) {
+    fx *f = *state;
+    ts_set s;
+    assert_int_equal(ts_open(&s, f->k, 0, "r", 1), ST_NOTFOUND);
+    ts_create(&s);
+    enum { NI = 2000, NS = 1000 };
+    char name[32];
+    int added;
+    for (int i = 0; i < NI; i++) {
+        int n = snprintf(name, sizeof name, "%d", i * 13 - 5000);
+        assert_int_equal(ts_add(&s, name, (size_t)n, &added), ST_OK);
+    }
+    for (int i = 0; i < NS; i++) {
+        int n = snprintf(name, sizeof name, "member-%d", i);
+        assert_int_equal(ts_add(&s, name, (size_t)n, &added), ST_OK);
+    }
+    assert_int_equal(ts_commit(&s), ST_OK);
+    int ints = 0, strs = 0;
+    for (int i = 0; i < 30000; i++) {
+        cm_owned o;
+        assert_int_equal(ts_random(&s, &o), ST_OK);
+        char buf[TS_INT_TEXT];
+        const uint8_t *t;
+        size_t tl;
+        ts_entry_text(o.kind, o.member, o.mlen, buf, &t, &tl);
+        assert_int_equal(ts_ismember(&s, t, tl), 1);
+        if (o.kind == TS_KIND_INT) ints++;
+        else strs++;
+        cm_owned_free(&o);
+    }
+    /* kinds are weighted by their counts: 2/3 integers */
+    assert_true(ints > 18000 && ints < 22000);
+    assert_int_equal(ints + strs, 30000);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_members_and_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_members_and_cross_sets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_deleted_and_persist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_mixed, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
