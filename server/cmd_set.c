@@ -2,19 +2,17 @@
  * SCARD, SPOP, SRANDMEMBER, SMOVE, SINTER, SINTERCARD, SINTERSTORE, SUNION,
  * SUNIONSTORE, SDIFF, SDIFFSTORE, SSCAN, and OBJECT ENCODING for sets.
  *
- * Storage is storage/t_set.c: one `sub` entry per member, integers first in
- * numeric order, then other members in byte order. Membership is one
- * O(log N) probe; whole-set replies and set algebra are range scans of one
- * set probing the others (O(N * M log N)); no temporary in-memory set is
- * built. The *STORE commands write the result under a fresh id and then
- * replace the destination, so a destination that is also a source is read
- * intact.
+ * Storage is storage/t_set.c (one `sub` entry per member). Membership is one
+ * O(log N) probe; whole-set replies and set algebra walk one set and probe
+ * the others, O(N * M log N), with no temporary in-memory set. *STORE
+ * results are written under a fresh id, then replace the destination, so a
+ * destination that is also a source is read intact.
  *
- * Encodings (Redis 7.0): an intset while every member is an integer and the
- * count stays within set-max-intset-entries, a hashtable for good after
- * that. A set rebuilt from scratch (the *STORE results, SPOP's "keep the
- * remainder" strategy) is judged afresh. The header flag TS_F_HT records it;
- * SSCAN returns an intset whole in one call, as Redis does. */
+ * Encodings (Redis 7.0): intset while every member is an integer and the
+ * count stays within set-max-intset-entries, hashtable for good after that;
+ * a set rebuilt from scratch (*STORE results, SPOP's "keep the remainder"
+ * strategy) is judged afresh. The header flag TS_F_HT records it, and SSCAN
+ * returns an intset whole in one call, as Redis does. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>

@@ -384,21 +384,25 @@ void decrby_command(client *c) {
 
 /* INCRBYFLOAT key increment */
 void incrbyfloat_command(client *c) {
+    /* Redis's order: the key's type, then its value, then the increment. */
     long double by, v = 0;
-    if (num_parse_long_double(c->argv[2].p, c->argv[2].len, &by) != 0) {
-        reply_error(c, ERR_NOT_FLOAT);
+    ks_meta m;
+    int r = ks_lookup(srv.ks, c->db, K(1), KS_STRING, &m);
+    if (r != ST_OK && r != ST_NOTFOUND) {
+        reply_store_error(c, r);
         return;
     }
-    ks_meta m;
-    int r = lookup_read_or_reply(c, 1, KS_STRING, &m);
-    if (r < 0) return;
-    if (r == 1) {
+    if (r == ST_OK) {
         int bad = num_parse_long_double((const char *)m.val, m.vlen, &v) != 0;
         ks_meta_release(&m);
         if (bad) {
             reply_error(c, ERR_NOT_FLOAT);
             return;
         }
+    }
+    if (num_parse_long_double(c->argv[2].p, c->argv[2].len, &by) != 0) {
+        reply_error(c, ERR_NOT_FLOAT);
+        return;
     }
     v += by;
     if (isnan(v) || isinf(v)) {
@@ -559,6 +563,19 @@ static char *copy_string_for_lcs(client *c, int i, size_t *len, int *err) {
 }
 
 void lcs_command(client *c) {
+    /* Redis checks both keys' types before it reads the options. */
+    for (int i = 1; i <= 2; i++) {
+        ks_meta m;
+        int rc = ks_lookup(srv.ks, c->db, K(i), KS_NONE, &m);
+        if (rc == ST_OK) {
+            int wrong = m.type != KS_STRING;
+            ks_meta_release(&m);
+            if (wrong) {
+                reply_error(c, "The specified keys must contain string values");
+                return;
+            }
+        }
+    }
     int getlen = 0, getidx = 0, withlen = 0;
     long long minlen = 0;
     for (int j = 3; j < c->argc; j++) {

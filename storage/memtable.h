@@ -29,6 +29,12 @@ typedef struct mt_list {
 typedef struct memtable {
     mt_list lists[8];
     int nlists;
+    /* Hash index over all nodes of all lists, for point lookups and
+     * overwrites without a skiplist search: open addressing, linear probing,
+     * never shrinks (nodes are never removed before the memtable is freed). */
+    mt_node **hidx;
+    uint8_t *hlist; /* list of each slot's node */
+    size_t hcap, hcount;
     uint64_t bytes;   /* approximate heap bytes held */
     uint64_t entries;
     uint64_t gen;     /* highest WAL generation whose writes it holds */

@@ -127,11 +127,17 @@ static void rtxn_drop(store *s) {
 /* ------------------------------------------------------------------ */
 /* checkpoint thread                                                   */
 
+/* Apply a frozen memtable in one write transaction. The memtable is sorted,
+ * so puts go through one cursor per DBI: LMDB's cursor keeps its leaf page
+ * and skips the root-to-leaf descent while keys stay within it. */
 static int apply_memtable(store *s, memtable *m, uint64_t gen) {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) return mdb_rc(rc);
     for (int d = 0; d < m->nlists && rc == 0; d++) {
+        MDB_cursor *cur;
+        rc = mdb_cursor_open(txn, s->dbi[d], &cur);
+        if (rc) break;
         for (mt_node *n = m->lists[d].head->next[0]; n; n = n->next[0]) {
             MDB_val k = {n->klen, (void *)mt_key(n)};
             if (s->fault_n > 0) {
@@ -141,13 +147,16 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
             }
             if (n->val) {
                 MDB_val v = {n->vlen, n->val};
-                rc = mdb_put(txn, s->dbi[d], &k, &v, 0);
+                rc = mdb_cursor_put(cur, &k, &v, 0);
             } else {
-                rc = mdb_del(txn, s->dbi[d], &k, NULL);
-                if (rc == MDB_NOTFOUND) rc = 0;
+                MDB_val v;
+                rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+                if (rc == 0) rc = mdb_cursor_del(cur, 0);
+                else if (rc == MDB_NOTFOUND) rc = 0;
             }
             if (rc) break;
         }
+        mdb_cursor_close(cur);
     }
     if (rc == 0) {
         uint8_t g[8];

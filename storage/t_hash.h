@@ -1,21 +1,18 @@
 /* t_hash.h — hashes on the `sub` DBI, and the member-entry layer that hashes
  * and sets (t_set.h) share.
  *
- * Member entries ("cm_"): one `sub` entry per member under the collection
- * id, key id(8) · kind(1) · [fixed] · member (ks_member_key). A member too
- * long for LMDB's key limit uses the hashed form (kind | KS_KIND_HASHED) and
- * its value is wrapped (ks_member_value_wrap) so the full member is kept and
- * compared on read. The cm_ functions hide that: callers see full members.
+ * Member entries ("cm_"): one `sub` entry per member, key id(8) · kind(1) ·
+ * member (ks_member_key). A member too long for an LMDB key uses the hashed
+ * form (kind | KS_KIND_HASHED) with the full member wrapped in the value;
+ * the cm_ functions hide that, callers always see full members.
  *
- * Hash layout: id · 'f' · field -> value. Meta header (TH_HDR_LEN bytes):
- * flags(1) · nlong(8 BE), nlong = fields stored in the hashed long form (it
- * weights random picks between the plain and hashed kinds). TH_F_HT records
- * that Redis would have converted the hash to a hashtable (it never converts
- * back), for OBJECT ENCODING and HSCAN paging.
+ * Hash layout: id · 'f' · field -> value; meta header (TH_HDR_LEN bytes)
+ * flags(1) · nlong(8 BE): TH_F_HT = Redis would hold the hash as a
+ * hashtable (it never converts back); nlong = fields in the hashed form.
  *
- * Lifetimes: pointers handed out (values, entries) are borrowed from the
- * store (store.h): valid until the next write to that entry, the next step
- * of the iterator that produced them, or the end of the tick. */
+ * Lifetimes: values and entries handed out are borrowed from the store
+ * (store.h): valid until the next write to that entry, the next step of
+ * the iterator that produced them, or the end of the tick. */
 #ifndef LODIS_T_HASH_H
 #define LODIS_T_HASH_H
 

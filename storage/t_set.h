@@ -1,20 +1,17 @@
 /* t_set.h — sets on the `sub` DBI: one entry per member, value "".
  *
  * Layout (on disk: never renumber):
- *   id · 'i' · int64 in order-preserving form (8)   a member that is a
- *        canonical integer (Redis's string2ll rules: what an intset holds)
- *   id · 'm' · member                               any other member, in the
- *        hashed long form ('m' | KS_KIND_HASHED) when too long for a key
- * So a set iterates integers first, in numeric order (as Redis replies for
- * an intset), then the other members in byte order, and an integer member
- * is found by its 8-byte form whatever set it comes from.
+ *   id · 'i' · int64 order-preserving (8)  a canonical integer member
+ *                                           (string2ll rules, as an intset)
+ *   id · 'm' · member                       any other member (hashed long
+ *                                           form 'm' | KS_KIND_HASHED)
+ * A set iterates integers first, in numeric order (as Redis replies for an
+ * intset), then other members in byte order.
  *
  * Meta header (TS_HDR_LEN bytes): flags(1) · nint(8 BE) · nlong(8 BE):
- * TS_F_HT = Redis would hold this set as a hashtable (never converted back
- * by writes; the server layer applies Redis's rules), nint = integer
- * members, nlong = members in the hashed long form (both weight random
- * picks between kinds; nint == count also says "all integers").
- *
+ * TS_F_HT = Redis would hold it as a hashtable (the server applies Redis's
+ * rules), nint = integer members (nint == count: all integers), nlong =
+ * members in the hashed form; both also weight random picks between kinds.
  * Lifetimes as in t_hash.h. */
 #ifndef LODIS_T_SET_H
 #define LODIS_T_SET_H

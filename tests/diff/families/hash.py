@@ -8,8 +8,6 @@ hits happen), plus empty, binary, numeric, 65-byte (listpack -> hashtable)
 and 600+-byte fields (lodis's hashed long-member form; several share their
 first 400 bytes). Now and then a shared key grows to about 512 fields, so HSCAN
 pages through a "hashtable" hash and HRANDFIELD takes its other paths.
-The 512 threshold needs lodis run with hash-max-listpack-entries 512 until
-its default matches Redis 7.0.15's (512, not the documented 128).
 
 Normalizers (defined here, used through gen.Cmd):
   HGETALL          unordered pairs (RESP2 flat array or RESP3 map)
