@@ -81,8 +81,10 @@ void server_cron(void) {
     long budget = 25000 / (cfg.hz > 0 ? cfg.hz : 10) * cfg.active_expire_effort;
     if (srv.active_expire_enabled) ks_expire_cycle(srv.ks, budget);
     int pending = 0;
-    srv.stat_reclaimed += (uint64_t)ks_reclaim_step(srv.ks, budget, &pending);
-    srv.reclaim_pending = pending;
+    ks_reclaim_step(srv.ks, budget, &pending);
+    int bg_pending = 0;
+    srv.stat_reclaimed = store_reclaimed(srv.st, &bg_pending);
+    srv.reclaim_pending = pending || bg_pending;
     if (cfg.timeout > 0) {
         for (client *c = srv.clients; c; c = c->next) {
             if (c->fd < 0 || (c->flags & (CLIENT_BLOCKED | CLIENT_PUBSUB | CLIENT_MONITOR)))

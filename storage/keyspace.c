@@ -16,12 +16,14 @@
  * through the WAL like every other write, so replay restores them. */
 #include "storage/keyspace.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <zstd.h>
 
 #include "storage/endian.h"
+#include "storage/store_int.h"
 #include "storage/siphash.h"
 #include "storage/tier.h"
 
@@ -58,6 +60,8 @@ static int64_t wall_ms(void) {
 
 /* ------------------------------------------------------------------ */
 /* encodings                                                           */
+
+static long reclaim_txn(MDB_txn *txn, const MDB_dbi *dbi, long budget, int *more);
 
 static uint64_t khash(const ks *k, const uint8_t *kkey, size_t kkl) {
     return siphash64(k->secret, kkey, kkl);
@@ -332,6 +336,7 @@ ks *ks_open(store *s, int databases, int *rc) {
         }
         store_cursor_close(c);
     }
+    store_set_reclaim(s, reclaim_txn);
     *rc = ST_OK;
     return k;
 }
@@ -1015,98 +1020,162 @@ long ks_expire_cycle(ks *k, long budget_us) {
     return n;
 }
 
-/* Delete up to `max` entries of a sub range [id]; returns count, sets *more. */
-static long reclaim_id(ks *k, uint64_t id, long max, int *more) {
+/* ------------------------------------------------------------------ */
+/* reclamation, on the checkpoint thread                                */
+
+/* Everything below runs inside the checkpoint thread's LMDB write
+ * transaction, after the frozen memtable was applied, so it sees every
+ * trash entry written before that checkpoint and every member or key it
+ * has to delete. Nothing else ever reads a trashed id's members or a
+ * flushed slot's keys, so deleting them straight from LMDB, without
+ * tombstones in the memtable and the WAL, is safe: the deletions commit
+ * atomically with the checkpoint, and a crash before the commit leaves the
+ * trash entry in place to be reclaimed again. The event loop never waits
+ * for any of it. */
+
+/* Delete up to max entries of the sub range of id; *done when it is empty. */
+static long reclaim_id_txn(MDB_txn *txn, const MDB_dbi *dbi, uint64_t id, long max, int *done,
+                           int *err) {
     uint8_t start[8];
     be64_put(start, id);
-    store_cursor *c;
-    *more = 0;
-    if (store_cursor_open(k->s, ST_DBI_SUB, &c) != ST_OK) return 0;
+    MDB_cursor *c;
+    *done = 0;
+    if ((*err = mdb_cursor_open(txn, dbi[ST_DBI_SUB], &c))) return 0;
+    MDB_val k = {8, start}, v;
     long n = 0;
-    int rc = store_cursor_seek(c, start, 8);
-    for (; rc == ST_OK; rc = store_cursor_next(c)) {
-        const uint8_t *sk, *v;
-        size_t skl, vl;
-        if (store_cursor_get(c, &sk, &skl, &v, &vl) != ST_OK || skl < 8 ||
-            memcmp(sk, start, 8) != 0)
-            break;
-        if (n >= max) {
-            *more = 1;
-            break;
-        }
-        uint8_t tmp[KS_KKEY_MAX];
-        memcpy(tmp, sk, skl);
-        store_del(k->s, ST_DBI_SUB, tmp, skl);
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size >= 8 && memcmp(k.mv_data, start, 8) == 0) {
+        if (n >= max) break;
+        if ((rc = mdb_cursor_del(c, 0))) break;
         n++;
+        /* after a delete the cursor already stands on the next entry; an
+         * emptied tree leaves it uninitialised (EINVAL) */
+        rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+        if (rc == EINVAL) rc = MDB_NOTFOUND;
     }
-    store_cursor_close(c);
+    if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 8 || memcmp(k.mv_data, start, 8) != 0)))
+        *done = 1;
+    else if (rc && rc != MDB_NOTFOUND)
+        *err = rc;
+    mdb_cursor_close(c);
     return n;
 }
 
-/* Delete up to `max` keys of a flushed physical slot. */
-static long reclaim_slot(ks *k, uint8_t slot, long max, int *more) {
+/* Delete up to max keys of a flushed physical slot, sending their
+ * collections to the trash and their expires entries away. */
+static long reclaim_slot_txn(MDB_txn *txn, const MDB_dbi *dbi, uint8_t slot, long max,
+                             int *done, int *err) {
+    long n = 0;
+    *done = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        uint8_t b = pass ? (slot | 0x80) : slot;
+        MDB_cursor *c;
+        if ((*err = mdb_cursor_open(txn, dbi[ST_DBI_KEYS], &c))) return n;
+        MDB_val k = {1, &b}, v;
+        int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        while (rc == 0 && ((const uint8_t *)k.mv_data)[0] == b) {
+            if (n >= max) {
+                mdb_cursor_close(c);
+                return n;
+            }
+            const uint8_t *mv = v.mv_data;
+            if (v.mv_size >= META_FIXED) {
+                uint64_t id = be64_get(mv + 10);
+                int64_t exp = (int64_t)be64_get(mv + 2);
+                if (id) {
+                    uint8_t tk[8], tv[1] = {mv[0]};
+                    be64_put(tk, id);
+                    MDB_val tkv = {8, tk}, tvv = {1, tv};
+                    if ((rc = mdb_put(txn, dbi[ST_DBI_TRASH], &tkv, &tvv, 0))) break;
+                }
+                if (exp && k.mv_size <= KS_KKEY_MAX) {
+                    uint8_t ek[8 + KS_KKEY_MAX];
+                    be64_put(ek, (uint64_t)exp);
+                    memcpy(ek + 8, k.mv_data, k.mv_size);
+                    MDB_val ekv = {8 + k.mv_size, ek};
+                    rc = mdb_del(txn, dbi[ST_DBI_EXPIRES], &ekv, NULL);
+                    if (rc && rc != MDB_NOTFOUND) break;
+                }
+            }
+            if ((rc = mdb_cursor_del(c, 0))) break;
+            n++;
+            rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+            if (rc == EINVAL) rc = MDB_NOTFOUND;
+        }
+        mdb_cursor_close(c);
+        if (rc && rc != MDB_NOTFOUND) {
+            *err = rc;
+            return n;
+        }
+    }
+    *done = 1;
+    return n;
+}
+
+static long reclaim_txn(MDB_txn *txn, const MDB_dbi *dbi, long budget, int *more) {
     long n = 0;
     *more = 0;
-    for (int pass = 0; pass < 2 && n < max; pass++) {
-        uint8_t b = pass ? (slot | 0x80) : slot;
-        store_cursor *c;
-        if (store_cursor_open(k->s, ST_DBI_KEYS, &c) != ST_OK) return n;
-        int rc = store_cursor_seek(c, &b, 1);
-        for (; rc == ST_OK; rc = store_cursor_next(c)) {
-            const uint8_t *kk, *v;
-            size_t kkl, vl;
-            if (store_cursor_get(c, &kk, &kkl, &v, &vl) != ST_OK || kk[0] != b) break;
-            if (n >= max) {
-                *more = 1;
-                break;
-            }
-            ks_meta m;
-            if (meta_decode(v, vl, &m, NULL, NULL) != ST_OK) memset(&m, 0, sizeof m);
-            uint8_t tmp[KS_KKEY_MAX];
-            memcpy(tmp, kk, kkl);
-            drop_encoded(k, tmp, kkl, &m);
-            n++;
+    int err = 0;
+    while (n < budget) {
+        MDB_cursor *tc;
+        if ((err = mdb_cursor_open(txn, dbi[ST_DBI_TRASH], &tc))) break;
+        MDB_val k, v;
+        int rc = mdb_cursor_get(tc, &k, &v, MDB_FIRST);
+        uint64_t id = 0;
+        int bad = 0;
+        if (rc == 0) {
+            if (k.mv_size == 8) id = be64_get(k.mv_data);
+            else bad = 1;
         }
-        store_cursor_close(c);
+        mdb_cursor_close(tc);
+        if (rc == MDB_NOTFOUND) break;
+        if (rc) {
+            err = rc;
+            break;
+        }
+        int done = 1;
+        if (!bad) {
+            n += id < NSLOTS ? reclaim_slot_txn(txn, dbi, (uint8_t)id, budget - n, &done, &err)
+                             : reclaim_id_txn(txn, dbi, id, budget - n, &done, &err);
+            if (err) break;
+        }
+        if (!done) {
+            *more = 1;
+            break;
+        }
+        uint8_t key[8];
+        be64_put(key, id);
+        MDB_val dk = bad ? k : (MDB_val){8, key};
+        if ((err = mdb_del(txn, dbi[ST_DBI_TRASH], &dk, NULL))) break;
+        n++;
     }
+    if (err) return -(long)err;
+    if (n >= budget) *more = 1;
     return n;
 }
 
 long ks_reclaim_step(ks *k, long budget_us, int *pending) {
-    struct timeval t0;
-    gettimeofday(&t0, NULL);
-    long total = 0;
+    (void)budget_us;
+    /* The deleting happens on the checkpoint thread (reclaim_txn); here we
+     * only learn which flushed slots are free again. */
     *pending = 0;
-    while (elapsed_us(&t0) < budget_us) {
-        store_cursor *c;
-        if (store_cursor_open(k->s, ST_DBI_TRASH, &c) != ST_OK) break;
-        const uint8_t *tk, *tv;
-        size_t tkl, tvl;
-        int rc = store_cursor_seek(c, NULL, 0);
-        if (rc != ST_OK || store_cursor_get(c, &tk, &tkl, &tv, &tvl) != ST_OK || tkl != 8) {
-            store_cursor_close(c);
-            break;
-        }
-        uint64_t id = be64_get(tk);
-        store_cursor_close(c);
-        int more = 0;
-        long n = id < NSLOTS ? reclaim_slot(k, (uint8_t)id, 256, &more)
-                             : reclaim_id(k, id, 256, &more);
-        total += n;
-        if (!more) {
-            uint8_t key[8];
-            be64_put(key, id);
-            store_del(k->s, ST_DBI_TRASH, key, 8);
-            if (id < NSLOTS) {
-                k->slot_used[id] = 0;
-                for (int i = 0; i < KS_MAX_DBS; i++)
-                    if (k->map[i] == id) k->slot_used[id] = 1;
-                k->nkeys[id] = k->nexp[id] = 0;
-                k->cnt_dirty[id] = 1;
-            }
+    for (int i = 0; i < NSLOTS; i++) {
+        if (!k->slot_used[i] || db_of_slot(k, (uint8_t)i) >= 0) continue;
+        int mapped = 0;
+        for (int d = 0; d < KS_MAX_DBS; d++)
+            if (k->map[d] == i) mapped = 1;
+        if (mapped) continue;
+        uint8_t key[8] = {0};
+        key[7] = (uint8_t)i;
+        const uint8_t *v;
+        size_t vl;
+        if (store_get(k->s, ST_DBI_TRASH, key, 8, &v, &vl) == ST_NOTFOUND) {
+            k->slot_used[i] = 0;
+            k->nkeys[i] = k->nexp[i] = 0;
+            k->cnt_dirty[i] = 1;
         } else {
             *pending = 1;
         }
     }
-    return total;
+    return 0;
 }

@@ -31,6 +31,9 @@
 
 #define FORMAT_VERSION "lodis-1"
 #define INITIAL_MAP (1ull << 30)
+/* Entries reclamation deletes per transaction: bounds the transaction, and
+ * so the pages a long reclamation pins at a time. */
+#define RECLAIM_BUDGET 200000
 
 static const char *dbi_names[ST_NDBI] = {"keys", "sub", "expires", "trash", "info"};
 
@@ -164,19 +167,84 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
         MDB_val k = {7, "wal_gen"}, v = {8, g};
         rc = mdb_put(txn, s->dbi[ST_DBI_INFO], &k, &v, 0);
     }
+    long reclaimed = 0;
+    int more = 0;
+    if (rc == 0 && s->reclaim) {
+        reclaimed = s->reclaim(txn, s->dbi, RECLAIM_BUDGET, &more);
+        if (reclaimed < 0) rc = (int)-reclaimed;
+    }
     if (rc) {
         mdb_txn_abort(txn);
         return mdb_rc(rc);
     }
-    return mdb_rc(mdb_txn_commit(txn));
+    rc = mdb_txn_commit(txn);
+    if (rc == 0) {
+        pthread_mutex_lock(&s->mu);
+        s->reclaimed += (uint64_t)reclaimed;
+        s->reclaim_more = more;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return mdb_rc(rc);
+}
+
+/* A transaction that only reclaims (no memtable): the checkpoint thread
+ * runs these while the trash has work and no checkpoint is waiting. */
+static int reclaim_only(store *s) {
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc) return mdb_rc(rc);
+    int more = 0;
+    long n = s->reclaim(txn, s->dbi, RECLAIM_BUDGET, &more);
+    if (n < 0) {
+        mdb_txn_abort(txn);
+        return mdb_rc((int)-n);
+    }
+    if (n == 0) {
+        mdb_txn_abort(txn);
+        pthread_mutex_lock(&s->mu);
+        s->reclaim_more = 0;
+        pthread_mutex_unlock(&s->mu);
+        return ST_OK;
+    }
+    rc = mdb_txn_commit(txn);
+    pthread_mutex_lock(&s->mu);
+    if (rc == 0) s->reclaimed += (uint64_t)n;
+    s->reclaim_more = rc == 0 && more;
+    pthread_mutex_unlock(&s->mu);
+    return mdb_rc(rc);
+}
+
+void store_set_reclaim(store *s, long (*fn)(MDB_txn *, const MDB_dbi *, long, int *)) {
+    s->reclaim = fn;
+    pthread_mutex_lock(&s->mu);
+    s->reclaim_more = 1; /* look once at open: a crash may have left work */
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void *ckpt_main(void *arg) {
     store *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->stop && !s->job) pthread_cond_wait(&s->cond, &s->mu);
-        if (!s->job) break;
+        while (!s->stop && !s->job && !(s->reclaim_more && s->reclaim))
+            pthread_cond_wait(&s->cond, &s->mu);
+        if (!s->job && s->stop) break;
+        if (!s->job) {
+            /* Reclamation between checkpoints, off the event loop. */
+            pthread_mutex_unlock(&s->mu);
+            int rc = reclaim_only(s);
+            if (rc != ST_OK) {
+                store_logf(s, 3, "background reclamation paused: %s", store_strerror(rc));
+                pthread_mutex_lock(&s->mu);
+                s->reclaim_more = 0; /* retried after the next checkpoint */
+                continue;
+            }
+            /* Leave the disk to others between batches. */
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
         memtable *m = s->job;
         uint64_t gen = s->job_gen;
         pthread_mutex_unlock(&s->mu);
@@ -729,10 +797,22 @@ void store_get_stats(store *s, store_stats *out) {
     out->checkpoint_in_progress = s->frozen != NULL;
     out->map_size = s->mapsize;
     out->nospace = s->nospace;
+    pthread_mutex_lock(&s->mu);
+    out->reclaimed = s->reclaimed;
+    out->reclaim_pending = s->reclaim_more;
+    pthread_mutex_unlock(&s->mu);
     char path[4096];
     struct stat st;
     snprintf(path, sizeof path, "%s/data.mdb", s->dir);
     out->disk_bytes = stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+uint64_t store_reclaimed(store *s, int *pending) {
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->reclaimed;
+    *pending = s->reclaim_more;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 const char *store_dir(store *s) {

@@ -148,8 +148,13 @@ typedef struct store_stats {
     uint64_t replayed_records;   /* at open */
     uint64_t fsyncs;
     int nospace;
+    uint64_t reclaimed;          /* entries deleted by background reclamation */
+    int reclaim_pending;
 } store_stats;
 void store_get_stats(store *s, store_stats *out);
+/* Entries deleted so far by background reclamation; *pending if it has
+ * work left (cheap: no I/O, unlike store_get_stats). */
+uint64_t store_reclaimed(store *s, int *pending);
 const char *store_dir(store *s);
 
 /* Test-only fault injection: the next `n` LMDB puts in checkpoints fail with

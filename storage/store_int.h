@@ -60,7 +60,17 @@ struct store {
 
     store_stats st;
     int fault_n, fault_rc;
+
+    /* Background reclamation, run by the checkpoint thread inside its own
+     * write transactions (see ks_reclaim_txn in keyspace.c): returns the
+     * entries deleted and sets *more when work remains. */
+    long (*reclaim)(MDB_txn *txn, const MDB_dbi *dbi, long budget, int *more);
+    int reclaim_more;
+    uint64_t reclaimed; /* total entries deleted by reclamation */
 };
+
+/* Register the reclamation callback (keyspace.c does at ks_open). */
+void store_set_reclaim(store *s, long (*fn)(MDB_txn *, const MDB_dbi *, long, int *));
 
 void store_logf(store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Make sure the read snapshot is live; returns it or NULL. */
