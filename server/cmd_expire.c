@@ -106,7 +106,7 @@ void pexpireat_command(client *c) {
 /* TTL / PTTL / EXPIRETIME / PEXPIRETIME: -2 missing, -1 no TTL. */
 static void ttl_generic(client *c, int ms, int absolute) {
     ks_meta m;
-    int rc = ks_lookup(srv.ks, c->db, K(1), KS_NONE, &m);
+    int rc = ks_lookup_notouch(srv.ks, c->db, K(1), KS_NONE, &m);
     if (rc != ST_OK) {
         reply_int(c, -2);
         return;

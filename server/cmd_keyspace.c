@@ -106,7 +106,7 @@ void exists_command(client *c) {
     long long n = 0;
     for (int i = 1; i < c->argc; i++) {
         ks_meta m;
-        if (ks_lookup(srv.ks, c->db, K(i), KS_NONE, &m) == ST_OK) {
+        if (ks_lookup_notouch(srv.ks, c->db, K(i), KS_NONE, &m) == ST_OK) {
             n++;
             ks_meta_release(&m);
         }
@@ -116,13 +116,21 @@ void exists_command(client *c) {
 
 /* TOUCH key [key ...] */
 void touch_command(client *c) {
-    exists_command(c);
+    long long n = 0;
+    for (int i = 1; i < c->argc; i++) {
+        ks_meta m;
+        if (ks_lookup(srv.ks, c->db, K(i), KS_NONE, &m) == ST_OK) {
+            n++;
+            ks_meta_release(&m);
+        }
+    }
+    reply_int(c, n);
 }
 
 /* TYPE key */
 void type_command(client *c) {
     ks_meta m;
-    int rc = ks_lookup(srv.ks, c->db, K(1), KS_NONE, &m);
+    int rc = ks_lookup_notouch(srv.ks, c->db, K(1), KS_NONE, &m);
     if (rc == ST_OK) {
         reply_status(c, type_name(m.type));
         ks_meta_release(&m);

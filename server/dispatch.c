@@ -17,6 +17,9 @@
 #include "server/server.h"
 #include "server/slowlog.h"
 
+/* The transactions family's (weak: the core does not depend on it). */
+void multi_discard(client *c) __attribute__((weak));
+
 int64_t mstime(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -133,7 +136,14 @@ void process_command(client *c) {
         goto rejected;
     }
     if (!cmd_arity_ok(cmd, c->argc)) {
-        reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
+        if (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI)) {
+            /* Redis 7: a rejected EXEC aborts the transaction */
+            if (multi_discard) multi_discard(c);
+            reply_errorf(c, "-EXECABORT Transaction discarded because of: wrong number of "
+                            "arguments for '%s' command", cmd->fullname);
+        } else {
+            reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
+        }
         cmd_stats(cmd)->rejected_calls++;
         goto rejected;
     }
@@ -161,7 +171,9 @@ void process_command(client *c) {
     }
     call_command(c, cmd);
     goto done;
-rejected:;
+rejected:
+    /* A command refused while queueing a transaction makes EXEC abort. */
+    if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
 done:
     c->flags &= ~CLIENT_REPLY_SKIP;
 }

@@ -453,7 +453,19 @@ int ks_peek(ks *k, int db, const void *key, size_t klen, ks_meta *m) {
     return decompress_body(m);
 }
 
+static int lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks_meta *m,
+                  int touch);
+
 int ks_lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks_meta *m) {
+    return lookup(k, db, key, klen, want_type, m, 1);
+}
+
+int ks_lookup_notouch(ks *k, int db, const void *key, size_t klen, int want_type, ks_meta *m) {
+    return lookup(k, db, key, klen, want_type, m, 0);
+}
+
+static int lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks_meta *m,
+                  int touch) {
     uint8_t kkey[KS_KKEY_MAX];
     size_t kkl;
     int rc = fetch(k, db, key, klen, kkey, &kkl, m);
@@ -466,7 +478,7 @@ int ks_lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks_met
         memset(m, 0, sizeof *m);
         return ST_NOTFOUND;
     }
-    tier_touch(k->tier, khash(k, kkey, kkl), k->now);
+    if (touch) tier_touch(k->tier, khash(k, kkey, kkl), k->now);
     if (want_type != KS_NONE && m->type != want_type) return ST_WRONGTYPE;
     return decompress_body(m);
 }

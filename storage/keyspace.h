@@ -87,6 +87,9 @@ void ks_set_lfu(ks *k, int lfu, int log_factor, int decay_minutes);
  * reported as ST_NOTFOUND. With want_type != KS_NONE, a key of another type
  * gives ST_WRONGTYPE. */
 int ks_lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks_meta *m);
+/* ks_lookup without updating the key's access time (TYPE, TTL, EXISTS,
+ * OBJECT: Redis's LOOKUP_NOTOUCH). */
+int ks_lookup_notouch(ks *k, int db, const void *key, size_t klen, int want_type, ks_meta *m);
 /* Same, without deleting an expired key (read-only contexts). */
 int ks_peek(ks *k, int db, const void *key, size_t klen, ks_meta *m);
 void ks_meta_release(ks_meta *m);

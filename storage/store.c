@@ -170,8 +170,17 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
     long reclaimed = 0;
     int more = 0;
     if (rc == 0 && s->reclaim) {
-        reclaimed = s->reclaim(txn, s->dbi, RECLAIM_BUDGET, &more);
-        if (reclaimed < 0) rc = (int)-reclaimed;
+        /* In a nested transaction: a reclamation error must not cost the
+         * checkpoint, only postpone the reclamation. */
+        MDB_txn *child;
+        if (mdb_txn_begin(s->env, txn, 0, &child) == 0) {
+            reclaimed = s->reclaim(child, s->dbi, RECLAIM_BUDGET, &more);
+            if (reclaimed < 0 || mdb_txn_commit(child) != 0) {
+                if (reclaimed < 0) mdb_txn_abort(child);
+                reclaimed = 0;
+                more = 0;
+            }
+        }
     }
     if (rc) {
         mdb_txn_abort(txn);
