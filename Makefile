@@ -27,7 +27,7 @@ B       := build/$(VARIANT)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wimplicit-fallthrough
 CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -I. -I/usr/include/lua5.1 -MMD -MP
-LDLIBS  := -llmdb -lzstd -lev -lm -lpthread
+LDLIBS  := -llmdb -lzstd -lev -llua5.1 -lcjson -lm -lpthread
 
 STORAGE_SRC := $(wildcard storage/*.c)
 SERVER_SRC  := $(wildcard server/*.c)

@@ -83,17 +83,20 @@ void reply_store_error(client *c, int rc) {
     }
 }
 
-int lookup_read_or_reply(client *c, int i, int type, ks_meta *m) {
-    int rc = ks_lookup(srv.ks, c->db, c->argv[i].p, c->argv[i].len, type, m);
+int lookup_rc_or_reply(client *c, int rc, int read) {
     if (rc == ST_OK) {
-        srv.stat_keyspace_hits++;
+        if (read) srv.stat_keyspace_hits++;
         return 1;
     }
     if (rc == ST_NOTFOUND) {
-        srv.stat_keyspace_misses++;
+        if (read) srv.stat_keyspace_misses++;
         return 0;
     }
-    if (rc == ST_WRONGTYPE) srv.stat_keyspace_hits++;
+    if (rc == ST_WRONGTYPE && read) srv.stat_keyspace_hits++;
     reply_store_error(c, rc);
     return -1;
+}
+
+int lookup_read_or_reply(client *c, int i, int type, ks_meta *m) {
+    return lookup_rc_or_reply(c, ks_lookup(srv.ks, c->db, c->argv[i].p, c->argv[i].len, type, m), 1);
 }

@@ -36,6 +36,10 @@ int arg_db_or_reply(client *c, const arg *a, int *db);
  * found (release m), 0 if missing, -1 after replying an error. */
 struct ks_meta;
 int lookup_read_or_reply(client *c, int i, int type, struct ks_meta *m);
+/* Turn a lookup's storage code into the _or_reply convention, counting a
+ * keyspace hit or miss when `read` (as lookupKeyRead does; a key of another
+ * type is a hit): 1 found, 0 missing, -1 after replying the error. */
+int lookup_rc_or_reply(client *c, int rc, int read);
 /* Reply with the error for a storage return code (WRONGTYPE, disk full, ...). */
 void reply_store_error(client *c, int rc);
 

@@ -49,17 +49,7 @@ const char *hash_encoding(const ks_meta *m) {
 /* Open the hash at argv[i]. Returns 1 if it exists, 0 if not, -1 after
  * replying with an error (WRONGTYPE, storage). read: count hits/misses. */
 static int open_or_reply(client *c, int i, th_hash *h, int read) {
-    int rc = th_open(h, srv.ks, c->db, K(i));
-    if (rc == ST_OK) {
-        if (read) srv.stat_keyspace_hits++;
-        return 1;
-    }
-    if (rc == ST_NOTFOUND) {
-        if (read) srv.stat_keyspace_misses++;
-        return 0;
-    }
-    reply_store_error(c, rc);
-    return -1;
+    return lookup_rc_or_reply(c, th_open(h, srv.ks, c->db, K(i)), read);
 }
 
 static int commit_or_reply(client *c, th_hash *h) {

@@ -66,17 +66,7 @@ static void judge_afresh(ts_set *s) {
 }
 
 static int open_or_reply(client *c, int i, ts_set *s, int read) {
-    int rc = ts_open(s, srv.ks, c->db, K(i));
-    if (rc == ST_OK) {
-        if (read) srv.stat_keyspace_hits++;
-        return 1;
-    }
-    if (rc == ST_NOTFOUND) {
-        if (read) srv.stat_keyspace_misses++;
-        return 0;
-    }
-    reply_store_error(c, rc);
-    return -1;
+    return lookup_rc_or_reply(c, ts_open(s, srv.ks, c->db, K(i)), read);
 }
 
 static void reply_entry(client *c, uint8_t kind, const uint8_t *m, size_t mlen) {

@@ -136,9 +136,10 @@ void process_command(client *c) {
         goto rejected;
     }
     if (!cmd_arity_ok(cmd, c->argc)) {
-        if (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI)) {
-            /* Redis 7: a rejected EXEC aborts the transaction */
-            if (multi_discard) multi_discard(c);
+        if (cmd->id == CMDID_exec) {
+            /* Redis 7: a rejected EXEC aborts the transaction (and says so even
+             * outside MULTI) */
+            if (multi_discard && (c->flags & CLIENT_MULTI)) multi_discard(c);
             reply_errorf(c, "-EXECABORT Transaction discarded because of: wrong number of "
                             "arguments for '%s' command", cmd->fullname);
         } else {

@@ -116,7 +116,9 @@ static void test_flags_consistent(void **state) {
         assert_true(!!(c->acl & ACL_FAST) != !!(c->acl & ACL_SLOW));
         assert_true(!!(c->acl & ACL_FAST) == !!(c->flags & CMD_FAST));
         if (c->flags & CMD_WRITE) assert_true(c->acl & ACL_WRITE);
-        if (c->flags & CMD_READONLY) assert_true(c->acl & ACL_READ);
+        /* Redis 7.0.15 itself puts EVAL_RO/EVALSHA_RO in no @read category. */
+        if ((c->flags & CMD_READONLY) && c->group != GRP_SCRIPTING)
+            assert_true(c->acl & ACL_READ);
         if (c->flags & CMD_ADMIN) assert_true((c->acl & ACL_ADMIN) && (c->acl & ACL_DANGEROUS));
         assert_int_equal(c->acl >> ACL_NUM_CATEGORIES, 0);
         assert_non_null(cmd_group_name(c->group));
@@ -173,8 +175,10 @@ static void test_args_and_keyspecs(void **state) {
                 assert_true(ks->bs_pos + ks->fk_lastkey < arity);
             if (ks->fk == KSPEC_FK_RANGE || ks->fk == KSPEC_FK_KEYNUM) assert_true(ks->fk_step >= 1);
         }
-        if (c->flags & CMD_WRITE) {
-            /* A write command with keys writes at least one of them. */
+        /* A write command with keys writes at least one of them -- except
+         * XREADGROUP, whose key spec Redis 7.0.15 marks RO (it writes the
+         * group, not the stream). */
+        if ((c->flags & CMD_WRITE) && strcmp(c->fullname, "xreadgroup") != 0) {
             int writes = c->nkeyspecs == 0;
             for (int k = 0; k < c->nkeyspecs; k++)
                 if (!(c->keyspecs[k].flags & KSPEC_RO)) writes = 1;

@@ -1,0 +1,1224 @@
+/* script_lua.c — the Lua 5.1 engine behind EVAL / EVALSHA / SCRIPT.
+ *
+ * One interpreter lives for the server's life (SCRIPT FLUSH replaces it).
+ * A script body is compiled once as a chunk named "@user_script" and kept in
+ * the registry under its SHA1. Scripts see their globals through a proxy
+ * table: reading a missing global or creating one is an error (Redis 7's
+ * global protection). redis.call / redis.pcall run commands through one fake
+ * client; its RESP reply bytes are parsed back into Lua values, and the
+ * script's result is turned into a reply with Redis's conversion rules.
+ * A script runs to completion inside one command, hence inside one tick and
+ * one WAL record: atomic in memory and across crashes.
+ * Libraries: base (without loadfile/dofile), table, string, math (with
+ * Redis's deterministic random), debug, bit, cjson (cJSON for decoding),
+ * struct. Not here: cmsgpack, the lua-time-limit BUSY state, SCRIPT KILL of a
+ * running script, the script debugger. */
+#include "server/script_lua.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "server/cmdtable.h"
+#include "server/reply.h"
+#include "server/server.h"
+
+static lua_State *L;
+static client *fake;
+static int lua_resp = 2;     /* redis.setresp() of the running script */
+static int running;
+static int run_readonly;     /* EVAL_RO, or a no-writes shebang */
+static uint64_t rand_x = 0x1234ABCD330EULL; /* rand48 state: not reset between scripts */
+static buf jbuf;             /* cjson.encode output */
+
+#define SCRIPT_FLAG_SHEBANG   1
+#define SCRIPT_FLAG_NO_WRITES 2
+
+/* ---------------------------------------------------------------- SHA1 */
+
+typedef struct {
+    uint32_t h[5];
+    uint64_t n;
+    uint8_t blk[64];
+    size_t used;
+} sha1_ctx;
+
+static uint32_t rol32(uint32_t x, int k) {
+    return (x << k) | (x >> (32 - k));
+}
+
+static void sha1_block(sha1_ctx *s, const uint8_t *p) {
+    uint32_t w[80];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 80; i++) w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
+    for (int i = 0; i < 80; i++) {
+        uint32_t f, k;
+        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
+        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
+        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+        else f = b ^ c ^ d, k = 0xCA62C1D6;
+        uint32_t t = rol32(a, 5) + f + e + k + w[i];
+        e = d, d = c, c = rol32(b, 30), b = a, a = t;
+    }
+    s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d, s->h[4] += e;
+}
+
+static void sha1_update(sha1_ctx *s, const uint8_t *p, size_t len) {
+    s->n += len;
+    while (len) {
+        size_t take = 64 - s->used < len ? 64 - s->used : len;
+        memcpy(s->blk + s->used, p, take);
+        s->used += take, p += take, len -= take;
+        if (s->used == 64) {
+            sha1_block(s, s->blk);
+            s->used = 0;
+        }
+    }
+}
+
+void script_sha1_hex(const void *p, size_t len, char out[41]) {
+    sha1_ctx s = {{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}, 0, {0}, 0};
+    sha1_update(&s, p, len);
+    uint64_t bits = s.n * 8;
+    uint8_t pad = 0x80, zero = 0, lenb[8];
+    sha1_update(&s, &pad, 1);
+    while (s.used != 56) sha1_update(&s, &zero, 1);
+    for (int i = 0; i < 8; i++) lenb[i] = (uint8_t)(bits >> (56 - 8 * i));
+    sha1_update(&s, lenb, 8);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 20; i++) {
+        uint8_t b = (uint8_t)(s.h[i / 4] >> (24 - 8 * (i % 4)));
+        out[2 * i] = hex[b >> 4];
+        out[2 * i + 1] = hex[b & 15];
+    }
+    out[40] = '\0';
+}
+
+/* ------------------------------------------------------------ helpers */
+
+/* Raise {err = "ERR <msg>"} (no position prefix, as Redis's lib errors). */
+static int raise_err(lua_State *Ls, const char *msg) {
+    lua_newtable(Ls);
+    lua_pushfstring(Ls, "ERR %s", msg);
+    lua_setfield(Ls, -2, "err");
+    return lua_error(Ls);
+}
+
+/* (long long)d with x86's answer for NaN and out-of-range values, without
+ * the undefined behaviour. */
+static long long num_to_ll(double d) {
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return INT64_MIN;
+    return (long long)d;
+}
+
+static void push_tostring(lua_State *Ls, int idx) {
+    switch (lua_type(Ls, idx)) {
+    case LUA_TSTRING:
+    case LUA_TNUMBER:
+        lua_pushvalue(Ls, idx);
+        lua_tostring(Ls, -1);
+        break;
+    case LUA_TNIL: lua_pushliteral(Ls, "nil"); break;
+    case LUA_TBOOLEAN: lua_pushstring(Ls, lua_toboolean(Ls, idx) ? "true" : "false"); break;
+    default:
+        lua_pushfstring(Ls, "%s: %p", luaL_typename(Ls, idx), lua_topointer(Ls, idx));
+    }
+}
+
+/* ------------------------------------------------- RESP bytes -> Lua */
+
+static const char *line_end(const char *p, const char *end) {
+    const char *e = memchr(p, '\r', (size_t)(end - p));
+    return e ? e : end;
+}
+
+static long long parse_len(const char *p, const char *e) {
+    long long v = 0;
+    int neg = 0;
+    if (p < e && *p == '-') neg = 1, p++;
+    while (p < e && *p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    return neg ? -v : v;
+}
+
+/* Push the value encoded at p; return the position after it. */
+static const char *resp_to_lua(lua_State *Ls, const char *p, const char *end) {
+    if (p >= end) {
+        lua_pushboolean(Ls, 0);
+        return end;
+    }
+    lua_checkstack(Ls, 5);
+    char t = *p++;
+    const char *e = line_end(p, end);
+    const char *next = e + 2 <= end ? e + 2 : end;
+    switch (t) {
+    case ':': lua_pushnumber(Ls, (lua_Number)parse_len(p, e)); return next;
+    case '+':
+        lua_newtable(Ls);
+        lua_pushlstring(Ls, p, (size_t)(e - p));
+        lua_setfield(Ls, -2, "ok");
+        return next;
+    case '-':
+        lua_newtable(Ls);
+        lua_pushlstring(Ls, p, (size_t)(e - p));
+        lua_setfield(Ls, -2, "err");
+        return next;
+    case '$':
+    case '=': {
+        long long n = parse_len(p, e);
+        if (n < 0) {
+            lua_pushboolean(Ls, 0);
+            return next;
+        }
+        if (next + n > end) n = end - next;
+        if (t == '$') {
+            lua_pushlstring(Ls, next, (size_t)n);
+        } else {
+            lua_newtable(Ls);
+            lua_newtable(Ls);
+            lua_pushlstring(Ls, next, n >= 3 ? 3 : (size_t)n);
+            lua_setfield(Ls, -2, "format");
+            lua_pushlstring(Ls, next + (n >= 4 ? 4 : n), (size_t)(n >= 4 ? n - 4 : 0));
+            lua_setfield(Ls, -2, "string");
+            lua_setfield(Ls, -2, "verbatim_string");
+        }
+        next += n;
+        return next + 2 <= end ? next + 2 : end;
+    }
+    case '*':
+    case '>':
+    case '~':
+    case '%': {
+        long long n = parse_len(p, e);
+        if (n < 0) {
+            lua_pushboolean(Ls, 0);
+            return next;
+        }
+        lua_newtable(Ls);
+        if (t == '~' || t == '%') lua_newtable(Ls);
+        for (long long i = 0; i < n; i++) {
+            if (t == '%') {
+                next = resp_to_lua(Ls, next, end);
+                next = resp_to_lua(Ls, next, end);
+                lua_settable(Ls, -3);
+            } else if (t == '~') {
+                next = resp_to_lua(Ls, next, end);
+                lua_pushboolean(Ls, 1);
+                lua_settable(Ls, -3);
+            } else {
+                lua_pushnumber(Ls, (lua_Number)(i + 1));
+                next = resp_to_lua(Ls, next, end);
+                lua_settable(Ls, -3);
+            }
+        }
+        if (t == '~') lua_setfield(Ls, -2, "set");
+        if (t == '%') lua_setfield(Ls, -2, "map");
+        return next;
+    }
+    case '_': lua_pushnil(Ls); return next;
+    case '#': lua_pushboolean(Ls, p < e && *p == 't'); return next;
+    case ',': {
+        char tmp[64];
+        size_t n = (size_t)(e - p) < sizeof tmp - 1 ? (size_t)(e - p) : sizeof tmp - 1;
+        memcpy(tmp, p, n);
+        tmp[n] = '\0';
+        lua_newtable(Ls);
+        lua_pushnumber(Ls, strtod(tmp, NULL));
+        lua_setfield(Ls, -2, "double");
+        return next;
+    }
+    case '(':
+        lua_newtable(Ls);
+        lua_pushlstring(Ls, p, (size_t)(e - p));
+        lua_setfield(Ls, -2, "big_number");
+        return next;
+    case '|': { /* attribute: skip it, then the value it decorates */
+        long long n = parse_len(p, e);
+        for (long long i = 0; i < 2 * n; i++) {
+            next = resp_to_lua(Ls, next, end);
+            lua_pop(Ls, 1);
+        }
+        return resp_to_lua(Ls, next, end);
+    }
+    default: lua_pushboolean(Ls, 0); return end;
+    }
+}
+
+/* ------------------------------------------------- Lua -> reply */
+
+static void reply_sanitized_status(client *c, const char *s, size_t len) {
+    char *tmp = malloc(len + 1);
+    for (size_t i = 0; i < len; i++) tmp[i] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+    reply_status_len(c, tmp, len);
+    free(tmp);
+}
+
+static void lua_to_reply(client *c, lua_State *Ls, int depth);
+
+static int table_field_type(lua_State *Ls, const char *name) {
+    lua_pushstring(Ls, name);
+    lua_rawget(Ls, -2);
+    return lua_type(Ls, -1); /* value left on the stack */
+}
+
+static void lua_table_to_reply(client *c, lua_State *Ls, int depth) {
+    if (!lua_checkstack(Ls, 4) || depth > 1000) {
+        reply_error(c, "reached lua stack limit");
+        return;
+    }
+    int t = table_field_type(Ls, "err");
+    if (t == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(Ls, -1, &n);
+        char *tmp = malloc(n + 2);
+        tmp[0] = '-';
+        memcpy(tmp + 1, s, n);
+        tmp[n + 1] = '\0';
+        reply_error(c, tmp);
+        free(tmp);
+        lua_pop(Ls, 1);
+        return;
+    }
+    lua_pop(Ls, 1);
+    if (table_field_type(Ls, "ok") == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(Ls, -1, &n);
+        reply_sanitized_status(c, s, n);
+        lua_pop(Ls, 1);
+        return;
+    }
+    lua_pop(Ls, 1);
+    if (table_field_type(Ls, "double") == LUA_TNUMBER) {
+        reply_double(c, lua_tonumber(Ls, -1));
+        lua_pop(Ls, 1);
+        return;
+    }
+    lua_pop(Ls, 1);
+    if (table_field_type(Ls, "big_number") == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(Ls, -1, &n);
+        char *tmp = malloc(n + 1);
+        for (size_t i = 0; i < n; i++) tmp[i] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
+        reply_bignum(c, tmp, n);
+        free(tmp);
+        lua_pop(Ls, 1);
+        return;
+    }
+    lua_pop(Ls, 1);
+    if (table_field_type(Ls, "map") == LUA_TTABLE) {
+        reply_deferred h = reply_defer_len(c);
+        long long n = 0;
+        lua_pushnil(Ls);
+        while (lua_next(Ls, -2)) {
+            lua_pushvalue(Ls, -2);
+            lua_to_reply(c, Ls, depth + 1);
+            lua_pop(Ls, 1);
+            lua_to_reply(c, Ls, depth + 1);
+            lua_pop(Ls, 1);
+            n++;
+        }
+        reply_set_deferred_len(c, h, n, REPLY_MAP);
+        lua_pop(Ls, 1);
+        return;
+    }
+    lua_pop(Ls, 1);
+    if (table_field_type(Ls, "set") == LUA_TTABLE) {
+        reply_deferred h = reply_defer_len(c);
+        long long n = 0;
+        lua_pushnil(Ls);
+        while (lua_next(Ls, -2)) {
+            lua_pop(Ls, 1);
+            lua_pushvalue(Ls, -1);
+            lua_to_reply(c, Ls, depth + 1);
+            lua_pop(Ls, 1);
+            n++;
+        }
+        reply_set_deferred_len(c, h, n, REPLY_SET);
+        lua_pop(Ls, 1);
+        return;
+    }
+    lua_pop(Ls, 1);
+    if (table_field_type(Ls, "verbatim_string") == LUA_TTABLE) {
+        lua_getfield(Ls, -1, "format");
+        lua_getfield(Ls, -2, "string");
+        if (lua_type(Ls, -2) == LUA_TSTRING && lua_type(Ls, -1) == LUA_TSTRING) {
+            size_t n;
+            const char *s = lua_tolstring(Ls, -1, &n);
+            char fmt[4] = {0};
+            strncpy(fmt, lua_tostring(Ls, -2), 3);
+            reply_verbatim(c, s, n, fmt);
+            lua_pop(Ls, 3);
+            return;
+        }
+        lua_pop(Ls, 2);
+    }
+    lua_pop(Ls, 1);
+    /* An array, up to the first nil. */
+    reply_deferred h = reply_defer_len(c);
+    long long n = 0;
+    for (;;) {
+        lua_rawgeti(Ls, -1, (int)(n + 1));
+        if (lua_isnil(Ls, -1)) {
+            lua_pop(Ls, 1);
+            break;
+        }
+        lua_to_reply(c, Ls, depth + 1);
+        lua_pop(Ls, 1);
+        n++;
+    }
+    reply_set_deferred_len(c, h, n, REPLY_ARRAY);
+}
+
+/* Reply the value on top of the stack (left there). */
+static void lua_to_reply(client *c, lua_State *Ls, int depth) {
+    switch (lua_type(Ls, -1)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(Ls, -1, &n);
+        reply_bulk(c, s, n);
+        break;
+    }
+    case LUA_TBOOLEAN:
+        if (lua_resp == 2) {
+            if (lua_toboolean(Ls, -1)) reply_int(c, 1);
+            else reply_null(c);
+        } else {
+            reply_bool(c, lua_toboolean(Ls, -1));
+        }
+        break;
+    case LUA_TNUMBER: reply_int(c, num_to_ll(lua_tonumber(Ls, -1))); break;
+    case LUA_TTABLE: lua_table_to_reply(c, Ls, depth); break;
+    default: reply_null(c);
+    }
+}
+
+/* ------------------------------------------------- the redis table */
+
+static arg *call_argv;
+static int call_argv_cap;
+static buf call_bytes;
+static int run_wrote;
+
+static int redis_call_generic(lua_State *Ls, int raise) {
+    int argc = lua_gettop(Ls);
+    const char *err = NULL;
+    if (argc == 0) err = "Please specify at least one argument for this redis lib call";
+    for (int i = 1; !err && i <= argc; i++) {
+        int t = lua_type(Ls, i);
+        if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            err = "Lua redis lib command arguments must be strings or integers";
+    }
+    if (!err) {
+        if (argc > call_argv_cap) {
+            call_argv_cap = argc * 2;
+            call_argv = realloc(call_argv, sizeof(arg) * (size_t)call_argv_cap);
+        }
+        buf_clear(&call_bytes);
+        size_t total = 0;
+        for (int i = 1; i <= argc; i++) {
+            size_t n;
+            lua_tolstring(Ls, i, &n);
+            total += n + 1;
+        }
+        buf_reserve(&call_bytes, total); /* no reallocation below: pointers stay valid */
+        for (int i = 1; i <= argc; i++) {
+            size_t n;
+            const char *s = lua_tolstring(Ls, i, &n);
+            call_argv[i - 1].p = call_bytes.p + call_bytes.len;
+            call_argv[i - 1].len = n;
+            buf_append(&call_bytes, s, n);
+            buf_append(&call_bytes, "", 1);
+        }
+        const struct command *cmd = cmd_lookup_argv(argc, call_argv);
+        if (!cmd) err = "Unknown Redis command called from script";
+        else if (!cmd_arity_ok(cmd, argc))
+            err = "Wrong number of args calling Redis command from script";
+        else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
+        else if ((cmd->flags & CMD_WRITE) && run_readonly)
+            err = "Write commands are not allowed from read-only scripts.";
+        if (!err) {
+            if (cmd->flags & CMD_WRITE) run_wrote = 1;
+            arg *saved_argv = fake->argv;
+            int saved_cap = fake->argv_cap;
+            fake->argv = call_argv;
+            fake->argc = argc;
+            fake->argv_cap = call_argv_cap;
+            fake->resp = lua_resp;
+            buf_clear(&fake->reply);
+            call_command(fake, cmd);
+            fake->argv = saved_argv;
+            fake->argv_cap = saved_cap;
+            fake->argc = 0;
+            lua_settop(Ls, 0);
+            resp_to_lua(Ls, fake->reply.p, fake->reply.p + fake->reply.len);
+            buf_clear(&fake->reply);
+            if (raise && lua_istable(Ls, -1)) {
+                lua_getfield(Ls, -1, "err");
+                int is_err = lua_isstring(Ls, -1);
+                lua_pop(Ls, 1);
+                if (is_err) {
+                    /* Keep only the err field. */
+                    lua_getfield(Ls, -1, "err");
+                    lua_newtable(Ls);
+                    lua_insert(Ls, -2);
+                    lua_setfield(Ls, -2, "err");
+                    return lua_error(Ls);
+                }
+            }
+            return 1;
+        }
+    }
+    if (raise) return raise_err(Ls, err);
+    lua_newtable(Ls);
+    lua_pushfstring(Ls, "ERR %s", err);
+    lua_setfield(Ls, -2, "err");
+    return 1;
+}
+
+static int l_redis_call(lua_State *Ls) {
+    return redis_call_generic(Ls, 1);
+}
+
+static int l_redis_pcall(lua_State *Ls) {
+    return redis_call_generic(Ls, 0);
+}
+
+static int l_sha1hex(lua_State *Ls) {
+    if (lua_gettop(Ls) != 1) return raise_err(Ls, "wrong number of arguments");
+    size_t n;
+    const char *s = lua_tolstring(Ls, 1, &n);
+    char out[41];
+    script_sha1_hex(s ? s : "", s ? n : 0, out);
+    lua_pushstring(Ls, out);
+    return 1;
+}
+
+static int l_error_reply(lua_State *Ls) {
+    if (lua_gettop(Ls) != 1 || lua_type(Ls, 1) != LUA_TSTRING)
+        goto bad;
+    size_t n;
+    const char *s = lua_tolstring(Ls, 1, &n);
+    if (n && s[0] == '-') s++, n--;
+    lua_newtable(Ls);
+    lua_pushlstring(Ls, s, n);
+    lua_setfield(Ls, -2, "err");
+    return 1;
+bad: /* returned, not raised, as Redis does */
+    lua_newtable(Ls);
+    lua_pushliteral(Ls, "ERR wrong number or type of arguments");
+    lua_setfield(Ls, -2, "err");
+    return 1;
+}
+
+static int l_status_reply(lua_State *Ls) {
+    if (lua_gettop(Ls) != 1 || lua_type(Ls, 1) != LUA_TSTRING) {
+        lua_newtable(Ls);
+        lua_pushliteral(Ls, "ERR wrong number or type of arguments");
+        lua_setfield(Ls, -2, "err");
+        return 1;
+    }
+    lua_newtable(Ls);
+    lua_pushvalue(Ls, 1);
+    lua_setfield(Ls, -2, "ok");
+    return 1;
+}
+
+/* pcall that hands scripts the text of an error table ({err = ...}) rather
+ * than the table, as Redis 7 does. */
+static int l_pcall(lua_State *Ls) {
+    luaL_checkany(Ls, 1);
+    int status = lua_pcall(Ls, lua_gettop(Ls) - 1, LUA_MULTRET, 0);
+    if (status != 0 && lua_istable(Ls, -1)) {
+        lua_getfield(Ls, -1, "err");
+        if (lua_isstring(Ls, -1)) lua_replace(Ls, -2);
+        else lua_pop(Ls, 1);
+    }
+    lua_pushboolean(Ls, status == 0);
+    lua_insert(Ls, 1);
+    return lua_gettop(Ls);
+}
+
+static int l_log(lua_State *Ls) {
+    int argc = lua_gettop(Ls);
+    if (argc < 2) return raise_err(Ls, "redis.log() requires two arguments or more.");
+    if (!lua_isnumber(Ls, 1)) return raise_err(Ls, "First argument must be a number (log level).");
+    int level = (int)lua_tonumber(Ls, 1);
+    if (level < 0 || level > 3) return raise_err(Ls, "Invalid debug level.");
+    luaL_Buffer b;
+    luaL_buffinit(Ls, &b);
+    for (int i = 2; i <= argc; i++) {
+        if (i > 2) luaL_addchar(&b, ' ');
+        size_t n;
+        const char *s = lua_tolstring(Ls, i, &n);
+        if (s) luaL_addlstring(&b, s, n);
+    }
+    luaL_pushresult(&b);
+    server_log(level, "%s", lua_tostring(Ls, -1));
+    return 0;
+}
+
+static int l_setresp(lua_State *Ls) {
+    if (lua_gettop(Ls) != 1) return raise_err(Ls, "redis.setresp() requires one argument.");
+    int v = (int)luaL_checknumber(Ls, 1);
+    if (v != 2 && v != 3) return raise_err(Ls, "RESP version must be 2 or 3.");
+    lua_resp = v;
+    return 0;
+}
+
+static int l_set_repl(lua_State *Ls) {
+    if (lua_gettop(Ls) != 1) return raise_err(Ls, "redis.set_repl() requires one argument.");
+    int v = (int)luaL_checknumber(Ls, 1);
+    if (v & ~3)
+        return raise_err(Ls, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                             "REPL_NONE.");
+    return 0;
+}
+
+static int l_true(lua_State *Ls) {
+    lua_pushboolean(Ls, 1);
+    return 1;
+}
+
+static int l_false(lua_State *Ls) {
+    lua_pushboolean(Ls, 0);
+    return 1;
+}
+
+static int l_nothing(lua_State *Ls) {
+    (void)Ls;
+    return 0;
+}
+
+/* ------------------------------------------------- deterministic random */
+
+static void rand48_seed(int32_t s) {
+    rand_x = ((uint64_t)(uint32_t)s << 16) | 0x330E;
+}
+
+static int32_t rand48_next(void) {
+    rand_x = (0x5DEECE66DULL * rand_x + 0xB) & 0xFFFFFFFFFFFFULL;
+    return (int32_t)(rand_x >> 17);
+}
+
+static int l_math_random(lua_State *Ls) {
+    lua_Number r = (lua_Number)(rand48_next() % 2147483647) / (lua_Number)2147483647;
+    switch (lua_gettop(Ls)) {
+    case 0: lua_pushnumber(Ls, r); break;
+    case 1: {
+        int u = luaL_checkint(Ls, 1);
+        luaL_argcheck(Ls, 1 <= u, 1, "interval is empty");
+        lua_pushnumber(Ls, floor(r * u) + 1);
+        break;
+    }
+    case 2: {
+        int l = luaL_checkint(Ls, 1);
+        int u = luaL_checkint(Ls, 2);
+        luaL_argcheck(Ls, l <= u, 2, "interval is empty");
+        lua_pushnumber(Ls, floor(r * (u - l + 1)) + l);
+        break;
+    }
+    default: return luaL_error(Ls, "wrong number of arguments");
+    }
+    return 1;
+}
+
+static int l_math_randomseed(lua_State *Ls) {
+    rand48_seed((int32_t)luaL_checkint(Ls, 1));
+    return 0;
+}
+
+/* ------------------------------------------------- globals protection */
+
+static int env_index(lua_State *Ls) {
+    lua_pushvalue(Ls, 2);
+    lua_rawget(Ls, LUA_GLOBALSINDEX);
+    if (lua_isnil(Ls, -1)) {
+        push_tostring(Ls, 2);
+        return luaL_error(Ls, "Script attempted to access nonexistent global variable '%s'",
+                          lua_tostring(Ls, -1));
+    }
+    return 1;
+}
+
+static int env_newindex(lua_State *Ls) {
+    return luaL_error(Ls, "Attempt to modify a readonly table");
+}
+
+/* The error handler: make every error a table {err, source, line}. */
+static int err_handler(lua_State *Ls) {
+    lua_Debug ar;
+    int have = 0;
+    if (lua_getstack(Ls, 1, &ar)) {
+        lua_getinfo(Ls, "nSl", &ar);
+        have = 1;
+        if (!strcmp(ar.what, "C")) {
+            have = lua_getstack(Ls, 2, &ar);
+            if (have) lua_getinfo(Ls, "nSl", &ar);
+        }
+    }
+    if (!lua_istable(Ls, 1)) {
+        lua_newtable(Ls);
+        push_tostring(Ls, 1);
+        lua_pushfstring(Ls, "ERR %s", lua_tostring(Ls, -1));
+        lua_remove(Ls, -2);
+        lua_setfield(Ls, -2, "err");
+        lua_replace(Ls, 1);
+    }
+    lua_settop(Ls, 1);
+    if (have) {
+        lua_pushstring(Ls, ar.source);
+        lua_setfield(Ls, 1, "source");
+        lua_pushinteger(Ls, ar.currentline);
+        lua_setfield(Ls, 1, "line");
+    }
+    return 1;
+}
+
+/* ------------------------------------------------- libraries (below) */
+
+static void open_bit(lua_State *Ls);
+static void open_cjson(lua_State *Ls);
+static void open_struct(lua_State *Ls);
+
+static void open_lib(lua_State *Ls, const char *name, lua_CFunction f) {
+    lua_pushcfunction(Ls, f);
+    lua_pushstring(Ls, name);
+    lua_call(Ls, 1, 0);
+}
+
+static void set_fn(lua_State *Ls, const char *name, lua_CFunction f) {
+    lua_pushcfunction(Ls, f);
+    lua_setfield(Ls, -2, name);
+}
+
+static void set_num(lua_State *Ls, const char *name, lua_Number v) {
+    lua_pushnumber(Ls, v);
+    lua_setfield(Ls, -2, name);
+}
+
+static void vm_create(void) {
+    L = luaL_newstate();
+    open_lib(L, "", luaopen_base);
+    open_lib(L, LUA_TABLIBNAME, luaopen_table);
+    open_lib(L, LUA_STRLIBNAME, luaopen_string);
+    open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+    open_lib(L, LUA_DBLIBNAME, luaopen_debug);
+    lua_pushnil(L);
+    lua_setglobal(L, "loadfile");
+    lua_pushnil(L);
+    lua_setglobal(L, "dofile");
+    lua_pushcfunction(L, l_pcall);
+    lua_setglobal(L, "pcall");
+    lua_getglobal(L, "math");
+    set_fn(L, "random", l_math_random);
+    set_fn(L, "randomseed", l_math_randomseed);
+    lua_pop(L, 1);
+    open_bit(L);
+    open_cjson(L);
+    open_struct(L);
+
+    lua_newtable(L);
+    set_fn(L, "call", l_redis_call);
+    set_fn(L, "pcall", l_redis_pcall);
+    set_fn(L, "log", l_log);
+    set_fn(L, "sha1hex", l_sha1hex);
+    set_fn(L, "error_reply", l_error_reply);
+    set_fn(L, "status_reply", l_status_reply);
+    set_fn(L, "setresp", l_setresp);
+    set_fn(L, "set_repl", l_set_repl);
+    set_fn(L, "replicate_commands", l_true);
+    set_fn(L, "breakpoint", l_false);
+    set_fn(L, "debug", l_nothing);
+    set_num(L, "LOG_DEBUG", 0);
+    set_num(L, "LOG_VERBOSE", 1);
+    set_num(L, "LOG_NOTICE", 2);
+    set_num(L, "LOG_WARNING", 3);
+    set_num(L, "REPL_NONE", 0);
+    set_num(L, "REPL_AOF", 1);
+    set_num(L, "REPL_SLAVE", 2);
+    set_num(L, "REPL_REPLICA", 2);
+    set_num(L, "REPL_ALL", 3);
+    lua_pushstring(L, LODIS_VERSION);
+    lua_setfield(L, -2, "REDIS_VERSION");
+    set_num(L, "REDIS_VERSION_NUM", (7 << 16) | (0 << 8) | 15);
+    lua_setglobal(L, "redis");
+
+    /* The scripts' environment: a read-only view of the globals. */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushcfunction(L, env_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "_G");
+    lua_setfield(L, LUA_REGISTRYINDEX, "lodis_env");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "lodis_scripts");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "lodis_flags");
+}
+
+void script_lua_init(void) {
+    if (L) return;
+    vm_create();
+    fake = client_create_fake();
+    fake->flags |= CLIENT_SCRIPT;
+}
+
+void script_lua_shutdown(void) {
+    if (!L) return;
+    lua_close(L);
+    L = NULL;
+    free(call_argv);
+    call_argv = NULL;
+    call_argv_cap = 0;
+    buf_free(&call_bytes);
+    buf_free(&jbuf);
+}
+
+void script_lua_reset(void) {
+    if (!L) return;
+    lua_close(L);
+    vm_create();
+}
+
+int script_lua_running(void) {
+    return running;
+}
+
+int script_lua_exists(const char *sha) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_scripts");
+    lua_getfield(L, -1, sha);
+    int ok = !lua_isnil(L, -1);
+    lua_pop(L, 2);
+    return ok;
+}
+
+/* Parse a "#!lua flags=a,b" first line. Returns flags or -1 after replying. */
+static int parse_shebang(client *c, const char *body, size_t len, size_t *linelen) {
+    const char *nl = memchr(body, '\n', len);
+    size_t n = nl ? (size_t)(nl - body) : len;
+    *linelen = n;
+    char *line = malloc(n + 1);
+    memcpy(line, body, n);
+    line[n] = '\0';
+    int flags = SCRIPT_FLAG_SHEBANG;
+    char *save = NULL;
+    char *tok = strtok_r(line + 2, " ", &save);
+    if (!tok || strcmp(tok, "lua")) {
+        reply_errorf(c, "Unexpected engine in script shebang: %s", line + 2);
+        free(line);
+        return -1;
+    }
+    while ((tok = strtok_r(NULL, " ", &save))) {
+        if (strncmp(tok, "flags=", 6)) {
+            reply_errorf(c, "Unknown lua shebang option: %s", tok);
+            free(line);
+            return -1;
+        }
+        char *s2 = NULL;
+        for (char *f = strtok_r(tok + 6, ",", &s2); f; f = strtok_r(NULL, ",", &s2)) {
+            if (!strcmp(f, "no-writes")) flags |= SCRIPT_FLAG_NO_WRITES;
+            else if (strcmp(f, "allow-oom") && strcmp(f, "allow-stale") &&
+                     strcmp(f, "no-cluster") && strcmp(f, "allow-cross-slot-keys")) {
+                reply_errorf(c, "Unexpected flag in script shebang: %s", f);
+                free(line);
+                return -1;
+            }
+        }
+    }
+    free(line);
+    return flags;
+}
+
+int script_lua_load(client *c, const char *body, size_t len, char sha[41]) {
+    script_sha1_hex(body, len, sha);
+    if (script_lua_exists(sha)) return 0;
+    int flags = 0;
+    char *copy = NULL;
+    const char *code = body;
+    if (len >= 2 && body[0] == '#' && body[1] == '!') {
+        size_t ll;
+        flags = parse_shebang(c, body, len, &ll);
+        if (flags < 0) return -1;
+        copy = malloc(len);
+        memcpy(copy, body, len);
+        copy[0] = copy[1] = '-'; /* the line becomes a comment: line numbers stay */
+        code = copy;
+    }
+    int rc = luaL_loadbuffer(L, code, len, "@user_script");
+    free(copy);
+    if (rc) {
+        reply_errorf(c, "Error compiling script (new function): %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_env");
+    lua_setfenv(L, -2);
+    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_scripts");
+    lua_insert(L, -2);
+    lua_setfield(L, -2, sha);
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_flags");
+    lua_pushinteger(L, flags);
+    lua_setfield(L, -2, sha);
+    lua_pop(L, 1);
+    return 0;
+}
+
+static void set_arg_table(const char *name, const arg *v, int n) {
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushlstring(L, v[i].p, v[i].len);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setglobal(L, name);
+}
+
+void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, const arg *args,
+                    int nargs, int readonly) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_flags");
+    lua_getfield(L, -1, sha);
+    int flags = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    lua_pushcfunction(L, err_handler);
+    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_scripts");
+    lua_getfield(L, -1, sha);
+    lua_remove(L, -2);
+    set_arg_table("KEYS", keys, nkeys);
+    set_arg_table("ARGV", args, nargs);
+    lua_resp = 2;
+    fake->db = c->db;
+    run_readonly = readonly || (flags & SCRIPT_FLAG_NO_WRITES);
+    run_wrote = 0;
+    running = 1;
+    int rc = lua_pcall(L, 0, 1, -2);
+    running = 0;
+    if (rc) {
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "err");
+            lua_getfield(L, -2, "source");
+            lua_getfield(L, -3, "line");
+            const char *msg = lua_tostring(L, -3);
+            const char *src = lua_tostring(L, -2);
+            buf b = {0};
+            buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
+            if (src && !lua_isnil(L, -1))
+                buf_printf(&b, " script: %s, on %s:%s.", sha, src, lua_tostring(L, -1));
+            reply_error(c, b.p);
+            buf_free(&b);
+            lua_pop(L, 3);
+        } else {
+            reply_errorf(c, "Error running script (call to f_%s): %s", sha,
+                         lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
+        }
+    } else {
+        lua_to_reply(c, L, 0);
+    }
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCSTEP, 1);
+}
+
+/* ------------------------------------------------- bit (LuaBitOp API) */
+
+static uint32_t bit_arg(lua_State *Ls, int i) {
+    double d = luaL_checknumber(Ls, i);
+    /* Round to nearest, wrap modulo 2^32, like LuaBitOp's 2^52+2^51 trick. */
+    double r = nearbyint(d);
+    double m = fmod(r, 4294967296.0);
+    if (m < 0) m += 4294967296.0;
+    return (uint32_t)(uint64_t)m;
+}
+
+static int bit_ret(lua_State *Ls, uint32_t v) {
+    lua_pushnumber(Ls, (lua_Number)(int32_t)v);
+    return 1;
+}
+
+static int l_bit_tobit(lua_State *Ls) {
+    return bit_ret(Ls, bit_arg(Ls, 1));
+}
+static int l_bit_bnot(lua_State *Ls) {
+    return bit_ret(Ls, ~bit_arg(Ls, 1));
+}
+static int l_bit_band(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1);
+    for (int i = lua_gettop(Ls); i > 1; i--) v &= bit_arg(Ls, i);
+    return bit_ret(Ls, v);
+}
+static int l_bit_bor(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1);
+    for (int i = lua_gettop(Ls); i > 1; i--) v |= bit_arg(Ls, i);
+    return bit_ret(Ls, v);
+}
+static int l_bit_bxor(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1);
+    for (int i = lua_gettop(Ls); i > 1; i--) v ^= bit_arg(Ls, i);
+    return bit_ret(Ls, v);
+}
+static int l_bit_lshift(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1), n = bit_arg(Ls, 2) & 31;
+    return bit_ret(Ls, v << n);
+}
+static int l_bit_rshift(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1), n = bit_arg(Ls, 2) & 31;
+    return bit_ret(Ls, v >> n);
+}
+static int l_bit_arshift(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1), n = bit_arg(Ls, 2) & 31;
+    uint32_t r = v >> n;
+    if ((v & 0x80000000u) && n) r |= ~(0xFFFFFFFFu >> n);
+    return bit_ret(Ls, r);
+}
+static int l_bit_rol(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1), n = bit_arg(Ls, 2) & 31;
+    return bit_ret(Ls, n ? (v << n) | (v >> (32 - n)) : v);
+}
+static int l_bit_ror(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1), n = bit_arg(Ls, 2) & 31;
+    return bit_ret(Ls, n ? (v >> n) | (v << (32 - n)) : v);
+}
+static int l_bit_bswap(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1);
+    return bit_ret(Ls, (v >> 24) | ((v >> 8) & 0xff00) | ((v & 0xff00) << 8) | (v << 24));
+}
+static int l_bit_tohex(lua_State *Ls) {
+    uint32_t v = bit_arg(Ls, 1);
+    int32_t n = lua_isnone(Ls, 2) ? 8 : (int32_t)bit_arg(Ls, 2);
+    const char *digits = "0123456789abcdef";
+    char out[8];
+    if (n < 0) n = -n, digits = "0123456789ABCDEF";
+    if (n > 8) n = 8;
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = digits[v & 15];
+        v >>= 4;
+    }
+    lua_pushlstring(Ls, out, (size_t)n);
+    return 1;
+}
+
+static void open_bit(lua_State *Ls) {
+    static const luaL_Reg fns[] = {
+        {"tobit", l_bit_tobit},   {"bnot", l_bit_bnot},       {"band", l_bit_band},
+        {"bor", l_bit_bor},       {"bxor", l_bit_bxor},       {"lshift", l_bit_lshift},
+        {"rshift", l_bit_rshift}, {"arshift", l_bit_arshift}, {"rol", l_bit_rol},
+        {"ror", l_bit_ror},       {"bswap", l_bit_bswap},     {"tohex", l_bit_tohex},
+        {NULL, NULL}};
+    luaL_register(Ls, "bit", fns);
+    lua_pop(Ls, 1);
+}
+
+/* ------------------------------------------------- cjson */
+
+/* Encoding writes into one static buffer (cleared per call), so an error
+ * raised half-way leaks nothing. */
+static buf jbuf;
+
+static void json_string(buf *b, const char *s, size_t n) {
+    buf_append(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        switch (ch) {
+        case '"': buf_append(b, "\\\"", 2); break;
+        case '\\': buf_append(b, "\\\\", 2); break;
+        case '/': buf_append(b, "\\/", 2); break;
+        case '\b': buf_append(b, "\\b", 2); break;
+        case '\f': buf_append(b, "\\f", 2); break;
+        case '\n': buf_append(b, "\\n", 2); break;
+        case '\r': buf_append(b, "\\r", 2); break;
+        case '\t': buf_append(b, "\\t", 2); break;
+        default:
+            if (ch < 32 || ch == 127) buf_printf(b, "\\u%04x", ch);
+            else buf_append(b, (const char *)&ch, 1);
+        }
+    }
+    buf_append(b, "\"", 1);
+}
+
+static void json_number(lua_State *Ls, buf *b, double d) {
+    if (isnan(d) || isinf(d)) luaL_error(Ls, "Cannot serialise number: must not be NaN or Inf");
+    buf_printf(b, "%.14g", d);
+}
+
+/* Array length if the table is an array (positive integer keys only), 0 if
+ * empty, -1 if it is an object. */
+static int json_array_len(lua_State *Ls, int idx) {
+    double max = 0;
+    int items = 0;
+    lua_pushnil(Ls);
+    while (lua_next(Ls, idx)) {
+        lua_pop(Ls, 1);
+        if (lua_type(Ls, -1) == LUA_TNUMBER) {
+            double k = lua_tonumber(Ls, -1);
+            if (floor(k) == k && k >= 1) {
+                if (k > max) max = k;
+                items++;
+                continue;
+            }
+        }
+        lua_pop(Ls, 1);
+        return -1;
+    }
+    if (max > 10 && max > items * 2)
+        luaL_error(Ls, "Cannot serialise table: excessively sparse array");
+    return (int)max;
+}
+
+static void json_encode_value(lua_State *Ls, int idx, int depth);
+
+static void json_encode_table(lua_State *Ls, int idx, int depth) {
+    if (depth > 1000) luaL_error(Ls, "Cannot serialise, excessive nesting (%d)", depth);
+    luaL_checkstack(Ls, 6, "json");
+    int len = json_array_len(Ls, idx);
+    if (len > 0) {
+        buf_append(&jbuf, "[", 1);
+        for (int i = 1; i <= len; i++) {
+            if (i > 1) buf_append(&jbuf, ",", 1);
+            lua_rawgeti(Ls, idx, i);
+            json_encode_value(Ls, lua_gettop(Ls), depth);
+            lua_pop(Ls, 1);
+        }
+        buf_append(&jbuf, "]", 1);
+        return;
+    }
+    buf_append(&jbuf, "{", 1);
+    int first = 1;
+    lua_pushnil(Ls);
+    while (lua_next(Ls, idx)) {
+        if (!first) buf_append(&jbuf, ",", 1);
+        first = 0;
+        int kt = lua_type(Ls, -2);
+        if (kt == LUA_TSTRING) {
+            size_t n;
+            const char *k = lua_tolstring(Ls, -2, &n);
+            json_string(&jbuf, k, n);
+        } else if (kt == LUA_TNUMBER) {
+            buf_printf(&jbuf, "\"%.14g\"", lua_tonumber(Ls, -2));
+        } else {
+            luaL_error(Ls, "Cannot serialise table: table key must be a number or string");
+        }
+        buf_append(&jbuf, ":", 1);
+        json_encode_value(Ls, lua_gettop(Ls), depth);
+        lua_pop(Ls, 1);
+    }
+    buf_append(&jbuf, "}", 1);
+}
+
+static void json_encode_value(lua_State *Ls, int idx, int depth) {
+    switch (lua_type(Ls, idx)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(Ls, idx, &n);
+        json_string(&jbuf, s, n);
+        break;
+    }
+    case LUA_TNUMBER: json_number(Ls, &jbuf, lua_tonumber(Ls, idx)); break;
+    case LUA_TBOOLEAN: buf_append_cstr(&jbuf, lua_toboolean(Ls, idx) ? "true" : "false"); break;
+    case LUA_TNIL: buf_append_cstr(&jbuf, "null"); break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(Ls, idx) == NULL) {
+            buf_append_cstr(&jbuf, "null");
+            break;
+        }
+        luaL_error(Ls, "Cannot serialise %s: type not supported", luaL_typename(Ls, idx));
+        break;
+    case LUA_TTABLE: json_encode_table(Ls, idx, depth + 1); break;
+    default: luaL_error(Ls, "Cannot serialise %s: type not supported", luaL_typename(Ls, idx));
+    }
+}
+
+static int l_cjson_encode(lua_State *Ls) {
+    luaL_argcheck(Ls, lua_gettop(Ls) == 1, 1, "expected 1 argument");
+    buf_clear(&jbuf);
+    json_encode_value(Ls, 1, 0);
+    lua_pushlstring(Ls, jbuf.p ? jbuf.p : "", jbuf.len);
+    return 1;
+}
+
+static void json_to_lua(lua_State *Ls, const cJSON *j, int depth) {
+    if (depth > 1000) luaL_error(Ls, "Found too many nested data structures (%d)", depth);
+    luaL_checkstack(Ls, 4, "json");
+    if (cJSON_IsNull(j)) lua_pushlightuserdata(Ls, NULL);
+    else if (cJSON_IsFalse(j)) lua_pushboolean(Ls, 0);
+    else if (cJSON_IsTrue(j)) lua_pushboolean(Ls, 1);
+    else if (cJSON_IsNumber(j)) lua_pushnumber(Ls, j->valuedouble);
+    else if (cJSON_IsString(j)) lua_pushstring(Ls, j->valuestring);
+    else if (cJSON_IsArray(j)) {
+        lua_newtable(Ls);
+        int i = 1;
+        for (const cJSON *e = j->child; e; e = e->next) {
+            json_to_lua(Ls, e, depth + 1);
+            lua_rawseti(Ls, -2, i++);
+        }
+    } else if (cJSON_IsObject(j)) {
+        lua_newtable(Ls);
+        for (const cJSON *e = j->child; e; e = e->next) {
+            lua_pushstring(Ls, e->string ? e->string : "");
+            json_to_lua(Ls, e, depth + 1);
+            lua_rawset(Ls, -3);
+        }
+    } else {
+        lua_pushnil(Ls);
+    }
+}
+
+static int l_cjson_decode(lua_State *Ls) {
+    luaL_argcheck(Ls, lua_gettop(Ls) == 1, 1, "expected 1 argument");
+    size_t n;
+    const char *s = luaL_checklstring(Ls, 1, &n);
+    const char *endp = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(s, n, &endp, 0);
+    if (!j) {
+        size_t at = endp && endp >= s ? (size_t)(endp - s) + 1 : 1;
+        if (at > n) return luaL_error(Ls, "Expected value but found T_END at character %d", (int)at);
+        return luaL_error(Ls, "Expected value but found invalid token at character %d", (int)at);
+    }
+    /* Our own cleanup on error: convert under pcall would be heavier; the
+     * tree is freed before any Lua error can be raised by conversion of
+     * well-formed input, except depth errors (rare). */
+    json_to_lua(Ls, j, 0);
+    cJSON_Delete(j);
+    return 1;
+}
+
+static int l_cjson_cfg(lua_State *Ls) {
+    (void)Ls;
+    return 0;
+}
+
+static void open_cjson(lua_State *Ls) {
+    static const luaL_Reg fns[] = {{"encode", l_cjson_encode},
+                                   {"decode", l_cjson_decode},
+                                   {"encode_sparse_array", l_cjson_cfg},
+                                   {"encode_max_depth", l_cjson_cfg},
+                                   {"decode_max_depth", l_cjson_cfg},
+                                   {"encode_number_precision", l_cjson_cfg},
+                                   {"encode_keep_buffer", l_cjson_cfg},
+                                   {"encode_invalid_numbers", l_cjson_cfg},
+                                   {"decode_invalid_numbers", l_cjson_cfg},
+                                   {NULL, NULL}};
+    luaL_register(Ls, "cjson", fns);
+    lua_pushlightuserdata(Ls, NULL);
+    lua_setfield(Ls, -2, "null");
+    lua_pushliteral(Ls, "lua-cjson");
+    lua_setfield(Ls, -2, "_NAME");
+    lua_pushliteral(Ls, "2.1.0");
+    lua_setfield(Ls, -2, "_VERSION");
+    lua_pop(Ls, 1);
+}
+
+static void open_struct(lua_State *Ls) {
+    (void)Ls;
+}

@@ -1,0 +1,35 @@
+/* script_lua.h — the Lua 5.1 engine behind EVAL / EVALSHA / SCRIPT.
+ *
+ * One interpreter for the whole server. Scripts are compiled once and kept
+ * in the interpreter's registry under their SHA1; running one sets KEYS and
+ * ARGV, calls it under an error handler and turns its result into a reply.
+ * redis.call / redis.pcall run commands through one fake client whose reply
+ * bytes are parsed back into Lua values (script_lua.c). */
+#ifndef LODIS_SCRIPT_LUA_H
+#define LODIS_SCRIPT_LUA_H
+
+#include <stddef.h>
+
+#include "server/client.h"
+
+/* Create / destroy the interpreter (and the fake client). */
+void script_lua_init(void);
+void script_lua_shutdown(void);
+/* SCRIPT FLUSH: a fresh interpreter with an empty cache. */
+void script_lua_reset(void);
+
+/* 40 lower-case hex digits + NUL of SHA1(p[0..len)). */
+void script_sha1_hex(const void *p, size_t len, char out[41]);
+
+/* Compile and cache a script body; fills sha. On a compile error replies the
+ * error to c and returns -1. */
+int script_lua_load(client *c, const char *body, size_t len, char sha[41]);
+/* 1 if a script with this (40-digit, lower-case) sha is cached. */
+int script_lua_exists(const char *sha);
+/* Run a cached script (sha must exist) and reply its result to c. */
+void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, const arg *args,
+                    int nargs, int readonly);
+/* 1 while a script runs. */
+int script_lua_running(void);
+
+#endif

@@ -1,0 +1,116 @@
+"""Lua scripting (server/cmd_script.c, server/script_lua.c): the common
+script patterns run verbatim, EVALSHA/SCRIPT cache, conversions, errors,
+and a script's writes surviving a restart as one unit."""
+
+import hashlib
+
+import pytest
+import redis
+
+RATE = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if current > tonumber(ARGV[2]) then return 0 end
+return 1
+"""
+
+SLIDING = """
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, 0, now - window)
+if redis.call('ZCARD', key) < limit then
+  redis.call('ZADD', key, now, ARGV[4])
+  redis.call('EXPIRE', key, window)
+  return 1
+end
+return 0
+"""
+
+UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
+"""
+
+STOCK = """
+local s = tonumber(redis.call('GET', KEYS[1]))
+if s and s > 0 then return redis.call('DECR', KEYS[1]) end
+return -1
+"""
+
+
+def test_fixed_window_rate_limiter(r):
+    assert [r.eval(RATE, 1, "rl", 60, 2) for _ in range(3)] == [1, 1, 0]
+    assert 0 < r.ttl("rl") <= 60
+
+
+def test_sliding_window(r):
+    got = [r.eval(SLIDING, 1, "sw", t, 100, 2, m) for t, m in
+           [(1000, "a"), (1010, "b"), (1020, "c"), (1200, "d")]]
+    assert got == [1, 1, 0, 1]
+    assert r.zrange("sw", 0, -1) == [b"d"]
+
+
+def test_lock_release_and_stock(r):
+    r.set("lock", "tok", nx=True, px=30000)
+    assert r.eval(UNLOCK, 1, "lock", "other") == 0
+    assert r.eval(UNLOCK, 1, "lock", "tok") == 1
+    assert r.exists("lock") == 0
+    r.set("stock", 2)
+    assert [r.eval(STOCK, 1, "stock") for _ in range(3)] == [1, 0, -1]
+
+
+def test_evalsha_and_script_cache(r):
+    body = "return ARGV[1] .. KEYS[1]"
+    sha = r.script_load(body)
+    assert sha == hashlib.sha1(body.encode()).hexdigest()
+    assert r.evalsha(sha, 1, "k", "v") == b"vk"
+    assert r.evalsha(sha.upper(), 1, "k", "v") == b"vk"
+    assert r.script_exists(sha, "0" * 40) == [True, False]
+    r.script_flush()
+    with pytest.raises(redis.exceptions.NoScriptError):
+        r.evalsha(sha, 0)
+    r.eval("return 1", 0)  # EVAL caches too
+    assert r.script_exists(hashlib.sha1(b"return 1").hexdigest()) == [True]
+
+
+def test_conversions(r):
+    assert r.eval("return {1, 2.9, 'x', {true, false}, nil, 5}", 0) == [1, 2, b"x", [1, None]]
+    assert r.eval("return {ok='FINE'}", 0) == b"FINE"
+    with pytest.raises(redis.exceptions.ResponseError, match="^My Error$"):
+        r.eval("return {err='My Error'}", 0)
+    assert r.eval("return redis.call('GET', 'missing') == false", 0) == 1
+    assert r.eval("return cjson.encode(cjson.decode('[1,\"a\",[true]]'))", 0) == b'[1,"a",[true]]'
+    assert r.eval("return redis.sha1hex('abc')", 0) == b"a9993e364706816aba3e25717850c26c9cd0d89d"
+
+
+def test_errors(r):
+    r.set("s", "x")
+    with pytest.raises(redis.exceptions.ResponseError,
+                       match=r"not an integer or out of range script: [0-9a-f]{40}, on @user_script:1\."):
+        r.eval("return redis.call('INCR', 's')", 0)
+    assert r.eval("return redis.pcall('INCR', 's')['err']", 0).startswith(b"ERR value")
+    with pytest.raises(redis.exceptions.ResponseError, match="readonly table"):
+        r.eval("x = 1", 0)
+    with pytest.raises(redis.exceptions.ResponseError, match="nonexistent global variable 'os'"):
+        r.eval("return os", 0)
+    with pytest.raises(redis.exceptions.ResponseError, match="not allowed from read-only"):
+        r.eval_ro("return redis.call('SET', 'a', 'b')", 0)
+    with pytest.raises(redis.exceptions.ResponseError, match="Error compiling script"):
+        r.eval("this is not lua", 0)
+    with pytest.raises(redis.exceptions.ResponseError, match="NOTBUSY"):
+        r.script_kill()
+
+
+def test_script_select_does_not_leak(r):
+    assert r.eval("redis.call('SELECT', 3); redis.call('SET', 'in3', 1); return 1", 0) == 1
+    assert r.exists("in3") == 0
+    r.execute_command("SELECT", 3)
+    assert r.get("in3") == b"1"
+
+
+def test_script_writes_survive_restart(server_factory):
+    s = server_factory()
+    c = redis.Redis(port=s.port)
+    c.eval("for i = 1, 100 do redis.call('SET', 'k' .. i, i) end return 1", 0)
+    s.kill9()
+    s.start()
+    c = redis.Redis(port=s.port)
+    assert c.get("k100") == b"100"
