@@ -569,6 +569,8 @@ void client_help_command(client *c) {
         "    Send replies to this connection, stop sending them, or skip the next one.",
         "SETNAME <name>",
         "    Name this connection; an empty name removes it.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "UNPAUSE",
         "    End a CLIENT PAUSE now.",
         "HELP",
