@@ -9,6 +9,7 @@
 
 #include "server/args.h"
 #include "server/cmdtable.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
@@ -84,6 +85,8 @@ static void expire_generic(client *c, int64_t base, int unit_ms, const char *nam
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_GENERIC, when <= ks_now(srv.ks) ? "del" : "expire", K(1),
+                          c->db);
     reply_int(c, 1);
     return;
 no:
@@ -154,6 +157,7 @@ void persist_command(client *c) {
         return;
     }
     rc = ks_set_expire(srv.ks, c->db, K(1), 0);
+    if (rc >= 0) notify_keyspace_event(NOTIFY_GENERIC, "persist", K(1), c->db);
     if (rc < 0) reply_store_error(c, rc);
     else reply_int(c, 1);
 }

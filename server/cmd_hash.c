@@ -22,6 +22,7 @@
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/keyspace_cmd.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/scan_cursor.h"
 #include "server/server.h"
@@ -100,6 +101,7 @@ static void hset_generic(client *c, int is_hmset) {
         convert_for_count(&h);
     }
     if (commit_or_reply(c, &h) != 0) return;
+    notify_keyspace_event(NOTIFY_HASH, "hset", K(1), c->db);
     if (is_hmset) reply_ok(c);
     else reply_int(c, created);
 }
@@ -143,6 +145,7 @@ void hsetnx_command(client *c) {
         return;
     }
     if (commit_or_reply(c, &h) != 0) return;
+    notify_keyspace_event(NOTIFY_HASH, "hset", K(1), c->db);
     reply_int(c, 1);
 }
 
@@ -166,7 +169,12 @@ void hdel_command(client *c) {
         }
         deleted += d;
     }
+    int emptied = h.m.count == 0;
     if (commit_or_reply(c, &h) != 0) return;
+    if (deleted) {
+        notify_keyspace_event(NOTIFY_HASH, "hdel", K(1), c->db);
+        if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
+    }
     reply_int(c, deleted);
 }
 
@@ -213,6 +221,7 @@ void hincrby_command(client *c) {
     char tmp[NUM_LL_STR_SIZE];
     size_t n = num_ll_to_str(tmp, sizeof tmp, value);
     if (store_number_or_reply(c, &h, tmp, n) != 0) return;
+    notify_keyspace_event(NOTIFY_HASH, "hincrby", K(1), c->db);
     reply_int(c, value);
 }
 
@@ -251,6 +260,7 @@ void hincrbyfloat_command(client *c) {
     char tmp[NUM_LONG_DOUBLE_STR_SIZE];
     size_t n = num_long_double_to_str(tmp, sizeof tmp, value, NUM_LD_HUMAN);
     if (store_number_or_reply(c, &h, tmp, n) != 0) return;
+    notify_keyspace_event(NOTIFY_HASH, "hincrbyfloat", K(1), c->db);
     reply_bulk(c, tmp, n);
 }
 

@@ -17,6 +17,7 @@
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/keyspace_cmd.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/scan_cursor.h"
 #include "server/server.h"
@@ -86,6 +87,7 @@ static void del_generic(client *c) {
             reply_store_error(c, rc);
             return;
         }
+        if (rc > 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(i), c->db);
         n += rc;
     }
     reply_int(c, n);
@@ -161,6 +163,10 @@ static void rename_generic(client *c, int nx) {
         reply_store_error(c, rc);
         return;
     }
+    if (rc > 0) {
+        notify_keyspace_event(NOTIFY_GENERIC, "rename_from", K(1), c->db);
+        notify_keyspace_event(NOTIFY_GENERIC, "rename_to", K(2), c->db);
+    }
     if (nx) reply_int(c, rc);
     else reply_ok(c);
 }
@@ -194,6 +200,7 @@ void copy_command(client *c) {
         return;
     }
     int rc = ks_copy(srv.ks, c->db, K(1), dstdb, K(2), replace, NULL);
+    if (rc > 0) notify_keyspace_event(NOTIFY_GENERIC, "copy_to", K(2), dstdb);
     if (rc < 0) reply_store_error(c, rc);
     else reply_int(c, rc);
 }
@@ -207,6 +214,10 @@ void move_command(client *c) {
         return;
     }
     int rc = ks_move(srv.ks, c->db, dst, K(1));
+    if (rc > 0) {
+        notify_keyspace_event(NOTIFY_GENERIC, "move_from", K(1), c->db);
+        notify_keyspace_event(NOTIFY_GENERIC, "move_to", K(1), dst);
+    }
     if (rc < 0) reply_store_error(c, rc);
     else reply_int(c, rc);
 }

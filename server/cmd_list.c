@@ -20,6 +20,7 @@
 #include "server/blocking.h"
 #include "server/cmdtable.h"
 #include "server/keyspace_cmd.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
@@ -102,7 +103,9 @@ static void push_generic(client *c, int where, int xx) {
             return;
         }
     }
-    if (commit_or_reply(c, &l) == 0) reply_int(c, (long long)l.m.count);
+    if (commit_or_reply(c, &l) != 0) return;
+    notify_keyspace_event(NOTIFY_LIST, where == TL_HEAD ? "lpush" : "rpush", K(1), c->db);
+    reply_int(c, (long long)l.m.count);
 }
 
 /* LPUSH key element [element ...] */

@@ -14,6 +14,7 @@
 #include "server/args.h"
 #include "server/cmdtable.h"
 #include "server/config.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
@@ -153,6 +154,8 @@ static void set_generic(client *c, int flags, int64_t when, const arg *key, cons
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STRING, "set", key->p, key->len, c->db);
+    if (when) notify_keyspace_event(NOTIFY_GENERIC, "expire", key->p, key->len, c->db);
     if (flags & F_GET) {
         if (found) reply_bulk(c, oldcopy, oldlen);
         else reply_null(c);
@@ -236,6 +239,7 @@ void getdel_command(client *c) {
     ks_meta_release(&m);
     int rc = ks_delete(srv.ks, c->db, K(1));
     if (rc < 0) server_log(3, "GETDEL: delete failed: %s", store_strerror(rc));
+    else notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
 }
 
 /* GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST] */
@@ -260,12 +264,15 @@ void getex_command(client *c) {
     int64_t old_expire = m.expire;
     ks_meta_release(&m);
     int rc = ST_OK;
+    const char *event = NULL;
     if (flags & F_ANY_EXPIRE) {
-        if (when <= ks_now(srv.ks)) rc = ks_delete(srv.ks, c->db, K(1));
-        else rc = ks_set_expire(srv.ks, c->db, K(1), when);
+        if (when <= ks_now(srv.ks)) rc = ks_delete(srv.ks, c->db, K(1)), event = "del";
+        else rc = ks_set_expire(srv.ks, c->db, K(1), when), event = "expire";
     } else if ((flags & F_PERSIST) && old_expire) {
         rc = ks_set_expire(srv.ks, c->db, K(1), 0);
+        event = "persist";
     }
+    if (rc >= 0 && event) notify_keyspace_event(NOTIFY_GENERIC, event, K(1), c->db);
     if (rc < 0) server_log(3, "GETEX: %s", store_strerror(rc));
 }
 
@@ -308,6 +315,7 @@ static void mset_generic(client *c, int nx) {
             reply_store_error(c, rc);
             return;
         }
+        notify_keyspace_event(NOTIFY_STRING, "set", K(i), c->db);
     }
     if (nx) reply_int(c, 1);
     else reply_ok(c);
@@ -351,6 +359,7 @@ static void incr_generic(client *c, long long by) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STRING, "incrby", K(1), c->db);
     reply_int(c, v);
 }
 
@@ -416,6 +425,7 @@ void incrbyfloat_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STRING, "incrbyfloat", K(1), c->db);
     reply_bulk(c, tmp, n);
 }
 
@@ -443,6 +453,7 @@ void append_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STRING, "append", K(1), c->db);
     reply_int(c, (long long)n);
 }
 
@@ -532,6 +543,7 @@ void setrange_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STRING, "setrange", K(1), c->db);
     reply_int(c, (long long)n);
 }
 

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "server/cmdtable.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/resp.h"
 #include "server/server.h"
@@ -300,6 +301,8 @@ static int set_value(directive *d, const char *value, char *err, size_t errlen) 
         }
         return -1;
     case C_STR:
+        if (d->ptr == &cfg.notify_keyspace_events) return notify_config_set(value, err, errlen);
+        /* fall through */
     case C_SAVE: {
         char **p = d->ptr;
         free(*p);

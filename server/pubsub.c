@@ -24,6 +24,7 @@
 #include "server/cmdtable.h"
 #include "server/hooks.h"
 #include "server/multi.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/glob.h"
@@ -459,4 +460,5 @@ void pubsub_family_init(void) {
     hooks_on_intercept(pubsub_intercept);
     hooks_on_client_close(pubsub_client_close);
     conn_on_reset(pubsub_reset);
+    notify_init();
 }
