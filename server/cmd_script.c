@@ -20,9 +20,11 @@
 
 void scripting_family_init(void);
 void scripting_family_shutdown(void);
+void function_family_load(void); /* cmd_function.c: FUNCTION libraries */
 
 void scripting_family_init(void) {
     script_lua_init();
+    function_family_load();
 }
 
 void scripting_family_shutdown(void) {

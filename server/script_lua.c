@@ -931,6 +931,60 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     lua_gc(L, LUA_GCSTEP, 1);
 }
 
+/* ------------------------------------------------- FUNCTION support */
+
+lua_State *script_lua_new_vm(void) {
+    lua_State *saved = L;
+    vm_create();
+    lua_State *vm = L;
+    L = saved;
+    return vm;
+}
+
+void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *keys, int nkeys,
+                        const arg *args, int nargs, int readonly) {
+    lua_pushcfunction(Ls, err_handler);
+    lua_insert(Ls, -2);
+    const arg *v[2] = {keys, args};
+    int n[2] = {nkeys, nargs};
+    for (int t = 0; t < 2; t++) {
+        lua_createtable(Ls, n[t], 0);
+        for (int i = 0; i < n[t]; i++) {
+            lua_pushlstring(Ls, v[t][i].p, v[t][i].len);
+            lua_rawseti(Ls, -2, i + 1);
+        }
+    }
+    lua_resp = 2;
+    fake->db = c->db;
+    run_readonly = readonly;
+    run_wrote = 0;
+    running = 1;
+    int rc = lua_pcall(Ls, 2, 1, -4);
+    running = 0;
+    if (rc) {
+        if (lua_istable(Ls, -1)) {
+            lua_getfield(Ls, -1, "err");
+            lua_getfield(Ls, -2, "source");
+            lua_getfield(Ls, -3, "line");
+            const char *msg = lua_tostring(Ls, -3);
+            const char *src = lua_tostring(Ls, -2);
+            buf b = {0};
+            buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
+            if (src && !lua_isnil(Ls, -1))
+                buf_printf(&b, " script: %s, on %s:%s.", name, src, lua_tostring(Ls, -1));
+            reply_error(c, b.p);
+            buf_free(&b);
+        } else {
+            reply_errorf(c, "Error running script (call to %s): %s", name,
+                         lua_isstring(Ls, -1) ? lua_tostring(Ls, -1) : "execution failure");
+        }
+    } else {
+        lua_to_reply(c, Ls, 0);
+    }
+    lua_settop(Ls, 0);
+    lua_gc(Ls, LUA_GCSTEP, 1);
+}
+
 /* ------------------------------------------------- bit (LuaBitOp API) */
 
 static uint32_t bit_arg(lua_State *Ls, int i) {

@@ -32,4 +32,13 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
 /* 1 while a script runs. */
 int script_lua_running(void);
 
+/* FUNCTION support (cmd_function.c). A new interpreter with the same
+ * libraries and redis table as the scripts' one; the caller owns it. */
+struct lua_State;
+struct lua_State *script_lua_new_vm(void);
+/* Call the Lua function on top of Ls's stack as f(keys, args) and reply its
+ * result (or error, naming the function) to c; the stack is left empty. */
+void script_lua_call_fn(client *c, struct lua_State *Ls, const char *name, const arg *keys,
+                        int nkeys, const arg *args, int nargs, int readonly);
+
 #endif
