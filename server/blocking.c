@@ -75,8 +75,9 @@ int block_parse_timeout_or_reply(client *c, const arg *a, int64_t *deadline_ms) 
     }
     long double ms = ld * 1000.0L;
     long long t;
-    /* Redis converts with a plain cast; keep its results for the values a
-     * cast defines and treat the rest (huge, infinite) like x86 does. */
+    /* Redis 7.0.15 rounds up (ceill), so 0.001 is 1 ms and not "forever";
+     * values a cast does not define (huge, infinite) behave as on x86. */
+    ms = ceill(ms);
     if (ms >= 9223372036854775807.0L || ms < -9223372036854775807.0L || isnan(ms))
         t = LLONG_MIN;
     else t = (long long)ms;
