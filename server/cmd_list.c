@@ -59,6 +59,12 @@ static int where_or_reply(client *c, const arg *a, int *where) {
     return 0;
 }
 
+/* The events of a pop from key: lpop/rpop, then del when it emptied it. */
+static void notify_pop(client *c, const void *key, size_t klen, int where, const tl_list *l) {
+    notify_keyspace_event(NOTIFY_LIST, where == TL_HEAD ? "lpop" : "rpop", key, klen, c->db);
+    if (l->m.count == 0) notify_keyspace_event(NOTIFY_GENERIC, "del", key, klen, c->db);
+}
+
 /* Reply the element at one end and pop it. */
 static int reply_pop(client *c, tl_list *l, int where) {
     const uint8_t *v;
@@ -155,6 +161,7 @@ static void pop_generic(client *c, int where) {
     int rc = hascount ? reply_pop_range(c, &l, where, count) : reply_pop(c, &l, where);
     if (rc == ST_OK) rc = tl_commit(&l);
     if (rc) reply_store_error(c, rc);
+    else notify_pop(c, K(1), where, &l);
 }
 
 /* LPOP key [count] */
@@ -208,6 +215,7 @@ static int mpop_try(client *c, int first, long long n, int where, long long coun
         int rc = reply_pop_range(c, &l, where, count);
         if (rc == ST_OK) rc = tl_commit(&l);
         if (rc) reply_store_error(c, rc);
+        else notify_pop(c, K(first + (int)j), where, &l);
         return 1;
     }
     return 0;
@@ -314,8 +322,12 @@ void lset_command(client *c) {
     }
     int rc = tl_set(&l, (uint64_t)idx, K(3));
     if (rc == ST_OK) rc = tl_commit(&l);
-    if (rc) reply_store_error(c, rc);
-    else reply_ok(c);
+    if (rc) {
+        reply_store_error(c, rc);
+        return;
+    }
+    notify_keyspace_event(NOTIFY_LIST, "lset", K(1), c->db);
+    reply_ok(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -362,8 +374,12 @@ void linsert_command(client *c) {
     }
     rc = tl_insert(&l, (uint64_t)found + (uint64_t)after, K(4));
     if (rc == ST_OK) rc = tl_commit(&l);
-    if (rc) reply_store_error(c, rc);
-    else reply_int(c, (long long)l.m.count);
+    if (rc) {
+        reply_store_error(c, rc);
+        return;
+    }
+    notify_keyspace_event(NOTIFY_LIST, "linsert", K(1), c->db);
+    reply_int(c, (long long)l.m.count);
 }
 
 /* LREM key count element */
@@ -416,8 +432,15 @@ void lrem_command(client *c) {
     rc = tl_remove_positions(&l, pos, n);
     free(pos);
     if (rc == ST_OK) rc = tl_commit(&l);
-    if (rc) reply_store_error(c, rc);
-    else reply_int(c, (long long)n);
+    if (rc) {
+        reply_store_error(c, rc);
+        return;
+    }
+    if (n) {
+        notify_keyspace_event(NOTIFY_LIST, "lrem", K(1), c->db);
+        if (l.m.count == 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
+    }
+    reply_int(c, (long long)n);
 }
 
 /* LTRIM key start stop */
@@ -441,8 +464,13 @@ void ltrim_command(client *c) {
     if (!none && end >= llen) end = llen - 1;
     int rc = tl_trim(&l, none ? 0 : (uint64_t)start, none ? 0 : (uint64_t)end, none);
     if (rc == ST_OK) rc = tl_commit(&l);
-    if (rc) reply_store_error(c, rc);
-    else reply_ok(c);
+    if (rc) {
+        reply_store_error(c, rc);
+        return;
+    }
+    notify_keyspace_event(NOTIFY_LIST, "ltrim", K(1), c->db);
+    if (l.m.count == 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
+    reply_ok(c);
 }
 
 /* LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] */
@@ -540,7 +568,12 @@ static void lmove_do(client *c, tl_list *s, int si, int di, int wherefrom, int w
             rc = tl_pop(s, wherefrom);
             if (rc == ST_OK) rc = tl_push(s, whereto, copy, vlen);
             if (rc == ST_OK) rc = tl_commit(s);
-            if (rc == ST_OK) reply_bulk(c, copy, vlen);
+            if (rc == ST_OK) {
+                notify_keyspace_event(NOTIFY_LIST, whereto == TL_HEAD ? "lpush" : "rpush", K(di),
+                                      c->db);
+                notify_pop(c, K(si), wherefrom, s);
+                reply_bulk(c, copy, vlen);
+            }
             free(copy);
         }
         if (rc) reply_store_error(c, rc == ST_NOTFOUND ? ST_CORRUPT : rc);
@@ -556,9 +589,12 @@ static void lmove_do(client *c, tl_list *s, int si, int di, int wherefrom, int w
     if (rc == ST_OK) rc = tl_push(&d, whereto, v, vlen);
     if (rc == ST_OK) rc = tl_commit(&d);
     if (rc == ST_OK) reply_bulk(c, v, vlen); /* v is under another key: still valid */
+    if (rc == ST_OK)
+        notify_keyspace_event(NOTIFY_LIST, whereto == TL_HEAD ? "lpush" : "rpush", K(di), c->db);
     if (rc == ST_OK) rc = tl_pop(s, wherefrom);
     if (rc == ST_OK) rc = tl_commit(s);
     if (rc) reply_store_error(c, rc == ST_NOTFOUND ? ST_CORRUPT : rc);
+    else notify_pop(c, K(si), wherefrom, s);
 }
 
 static void lmove_generic(client *c, int wherefrom, int whereto) {
@@ -603,6 +639,7 @@ static int serve_pop(client *c, const uint8_t *key, size_t klen, int where) {
     int rc = reply_pop(c, &l, where);
     if (rc == ST_OK) rc = tl_commit(&l);
     if (rc) reply_store_error(c, rc);
+    else notify_pop(c, key, klen, where, &l);
     return 1;
 }
 static int serve_blpop(client *c, const uint8_t *key, size_t klen) {
@@ -628,6 +665,7 @@ static void bpop_generic(client *c, int where) {
         int rc = reply_pop(c, &l, where);
         if (rc == ST_OK) rc = tl_commit(&l);
         if (rc) reply_store_error(c, rc);
+        else notify_pop(c, K(j), where, &l);
         return;
     }
     if (!block_allowed(c)) {
@@ -661,6 +699,7 @@ static int serve_blmpop(client *c, const uint8_t *key, size_t klen) {
     int rc = reply_pop_range(c, &l, where, count);
     if (rc == ST_OK) rc = tl_commit(&l);
     if (rc) reply_store_error(c, rc);
+    else notify_pop(c, key, klen, where, &l);
     return 1;
 }
 static const block_ops blmpop_ops = {serve_blmpop, timeout_null_array};

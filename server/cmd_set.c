@@ -21,6 +21,7 @@
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/keyspace_cmd.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/scan_cursor.h"
 #include "server/server.h"
@@ -103,6 +104,7 @@ void sadd_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    if (added) notify_keyspace_event(NOTIFY_SET, "sadd", K(1), c->db);
     reply_int(c, added);
 }
 
@@ -130,6 +132,10 @@ void srem_command(client *c) {
     if (rc != ST_OK) {
         reply_store_error(c, rc);
         return;
+    }
+    if (removed) {
+        notify_keyspace_event(NOTIFY_SET, "srem", K(1), c->db);
+        if (s.m.count == 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
     }
     reply_int(c, removed);
 }
@@ -168,6 +174,8 @@ void smove_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_SET, "srem", K(1), c->db);
+    if (src.m.count == 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
     if (rd == ST_NOTFOUND) ts_create(&dst);
     int added;
     rc = ts_add(&dst, K(3), &added);
@@ -178,6 +186,7 @@ void smove_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    if (added) notify_keyspace_event(NOTIFY_SET, "sadd", K(2), c->db);
     reply_int(c, 1);
 }
 
@@ -236,14 +245,17 @@ static ts_set *open_all_or_reply(client *c, int from, int n, int *missing) {
 
 /* Replace dstkey with the set built in out (or delete it when out is
  * empty); replies with the result's cardinality. */
-static void store_result(client *c, int dstarg, ts_set *out) {
+static void store_result(client *c, int dstarg, ts_set *out, const char *event) {
     judge_afresh(out);
     int rc = ks_delete(srv.ks, c->db, K(dstarg));
+    int deleted = rc > 0;
     if (rc >= 0 && out->m.count > 0) rc = ts_commit(out);
     if (rc < 0) {
         reply_store_error(c, rc);
         return;
     }
+    if (out->m.count > 0) notify_keyspace_event(NOTIFY_SET, event, K(dstarg), c->db);
+    else if (deleted) notify_keyspace_event(NOTIFY_GENERIC, "del", K(dstarg), c->db);
     reply_int(c, (long long)out->m.count);
 }
 
@@ -265,6 +277,7 @@ static void sinter_generic(client *c, int from, int n, int dstarg, int card_only
         free(sets);
         if (dstarg > 0) {
             int rc = ks_delete(srv.ks, c->db, K(dstarg));
+            if (rc > 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(dstarg), c->db);
             if (rc < 0) reply_store_error(c, rc);
             else reply_int(c, 0);
         } else if (card_only) {
@@ -326,7 +339,7 @@ static void sinter_generic(client *c, int from, int n, int dstarg, int card_only
             reply_store_error(c, rc);
             return;
         }
-        store_result(c, dstarg, &out);
+        store_result(c, dstarg, &out, "sinterstore");
     } else {
         if (rc != ST_OK) server_log(3, "SINTER: storage error %s", store_strerror(rc));
         reply_set_deferred_len(c, d, card, REPLY_SET);
@@ -437,7 +450,7 @@ static void sunion_diff_generic(client *c, int from, int n, int dstarg, int op) 
             reply_store_error(c, rc);
             return;
         }
-        store_result(c, dstarg, &out);
+        store_result(c, dstarg, &out, op == OP_DIFF ? "sdiffstore" : "sunionstore");
     } else {
         if (rc != ST_OK) server_log(3, "SUNION/SDIFF: storage error %s", store_strerror(rc));
         reply_set_deferred_len(c, d, card, REPLY_SET);
@@ -695,6 +708,7 @@ static void spop_with_count(client *c) {
     }
     uint64_t size = s.m.count;
     int rc = ST_OK;
+    notify_keyspace_event(NOTIFY_SET, "spop", K(1), c->db);
     if (count >= size) {
         /* the whole set, then the key goes: O(1) delete */
         cm_iter it;
@@ -713,6 +727,7 @@ static void spop_with_count(client *c) {
         reply_set_deferred_len(c, d, n, REPLY_SET);
         rc = ks_delete(srv.ks, c->db, K(1));
         if (rc < 0) server_log(3, "SPOP: delete failed: %s", store_strerror(rc));
+        else notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
         return;
     }
     reply_set_len(c, (long long)count);
@@ -775,7 +790,11 @@ void spop_command(client *c) {
         int d;
         rc = ts_rem_entry(&s, o.kind, o.member, o.mlen, &d);
         if (rc == ST_OK) rc = ts_commit(&s);
-        if (rc == ST_OK) reply_entry(c, o.kind, o.member, o.mlen);
+        if (rc == ST_OK) {
+            notify_keyspace_event(NOTIFY_SET, "spop", K(1), c->db);
+            if (s.m.count == 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(1), c->db);
+            reply_entry(c, o.kind, o.member, o.mlen);
+        }
         cm_owned_free(&o);
     }
     if (rc != ST_OK) reply_store_error(c, rc);

@@ -28,6 +28,7 @@
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/keyspace_cmd.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/endian.h"
@@ -35,6 +36,8 @@
 #include "storage/num.h"
 #include "storage/t_hash.h"
 #include "storage/t_stream.h"
+
+#define K(i) c->argv[i].p, c->argv[i].len
 
 #define ARGP(i) c->argv[i].p, c->argv[i].len
 
@@ -425,12 +428,14 @@ void xadd_command(client *c) {
     s.h.added++;
     s.h.last = id;
     if (s.count == 1) s.h.first = id;
-    stream_trim(&s, &a);
+    long long trimmed = stream_trim(&s, &a);
     if ((rc = xs_save(&s)) != ST_OK) {
         reply_store_error(c, rc);
         return;
     }
     reply_id(c, id);
+    notify_keyspace_event(NOTIFY_STREAM, "xadd", K(1), c->db);
+    if (trimmed) notify_keyspace_event(NOTIFY_STREAM, "xtrim", K(1), c->db);
 }
 
 /* XLEN key */
@@ -525,6 +530,7 @@ void xdel_command(client *c) {
             reply_store_error(c, rc);
             goto out;
         }
+        notify_keyspace_event(NOTIFY_STREAM, "xdel", K(1), c->db);
     }
     reply_int(c, deleted);
 out:
@@ -549,6 +555,7 @@ void xtrim_command(client *c) {
             reply_store_error(c, rc);
             return;
         }
+        notify_keyspace_event(NOTIFY_STREAM, "xtrim", K(1), c->db);
     }
     reply_int(c, n);
 }
@@ -649,6 +656,7 @@ static int cons_lookup(xs *s, xg *g, const void *name, size_t nlen, xc *out, int
     out->r.pel_count = 0;
     cons_put(s, g->g.gid, name, nlen, &out->r);
     g->g.ncons++;
+    notify_keyspace_event(NOTIFY_STREAM, "xgroup-createconsumer", s->key, s->klen, s->db);
     return 2;
 }
 
@@ -974,6 +982,7 @@ void xgroup_create_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STREAM, "xgroup-create", K(2), c->db);
     reply_ok(c);
 }
 
@@ -1011,6 +1020,7 @@ void xgroup_setid_command(client *c) {
         return;
     }
     xs_touch(&s);
+    notify_keyspace_event(NOTIFY_STREAM, "xgroup-setid", K(2), c->db);
     reply_ok(c);
 }
 
@@ -1043,6 +1053,7 @@ void xgroup_destroy_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STREAM, "xgroup-destroy", K(2), c->db);
     reply_int(c, 1);
 }
 
@@ -1100,6 +1111,7 @@ void xgroup_delconsumer_command(client *c) {
     g.g.ncons--;
     group_put(&s, &g);
     xs_touch(&s);
+    notify_keyspace_event(NOTIFY_STREAM, "xgroup-delconsumer", K(2), c->db);
     reply_int(c, pending);
 }
 
@@ -2234,5 +2246,6 @@ void xsetid_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    notify_keyspace_event(NOTIFY_STREAM, "xsetid", K(1), c->db);
     reply_ok(c);
 }

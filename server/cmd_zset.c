@@ -1,8 +1,9 @@
 /* cmd_zset.c — the sorted set family: ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE,
  * ZMSCORE, Z[REV]RANK, ZCOUNT, ZLEXCOUNT, ZRANGE and its older forms,
  * ZRANGESTORE, ZREMRANGEBY*, ZPOPMIN/MAX, ZMPOP, ZRANDMEMBER, ZUNION /
- * ZINTER / ZDIFF (and STORE), ZINTERCARD, ZSCAN. (BZPOP* and BZMPOP come with
- * the blocking infrastructure.)
+ * ZINTER / ZDIFF (and STORE), ZINTERCARD, ZSCAN, and the blocking BZPOPMIN,
+ * BZPOPMAX, BZMPOP (through server/blocking.c; non-blocking inside
+ * MULTI/EXEC and scripts).
  *
  * Storage is storage/t_zset.c (member index + score index under the id):
  * point operations are O(log N); ranks are O(N) in this layout (no counted
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "server/args.h"
+#include "server/blocking.h"
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/keyspace_cmd.h"
@@ -127,14 +129,15 @@ typedef struct zw {
     int dirty;
 } zw;
 
-/* ST_OK, ST_NOTFOUND (then zw_create may follow), or an error. */
-static int zw_open(zw *z, client *c, int i) {
+/* ST_OK, ST_NOTFOUND (then zw_create may follow), or an error. The key
+ * bytes must stay valid until zw_commit. */
+static int zw_open_key(zw *z, int db, const void *key, size_t klen) {
     memset(z, 0, sizeof *z);
-    z->db = c->db;
-    z->key = c->argv[i].p;
-    z->klen = c->argv[i].len;
+    z->db = db;
+    z->key = key;
+    z->klen = klen;
     ks_meta m;
-    int rc = ks_lookup(srv.ks, c->db, z->key, z->klen, KS_ZSET, &m);
+    int rc = ks_lookup(srv.ks, db, z->key, z->klen, KS_ZSET, &m);
     if (rc != ST_OK) return rc;
     z->exists = 1;
     z->id = m.id;
@@ -143,6 +146,10 @@ static int zw_open(zw *z, client *c, int i) {
     z->flags = z->flags0 = tz_hdr_flags(&m);
     ks_meta_release(&m);
     return ST_OK;
+}
+
+static int zw_open(zw *z, client *c, int i) {
+    return zw_open_key(z, c->db, c->argv[i].p, c->argv[i].len);
 }
 
 static void zw_create(zw *z) {
@@ -1203,6 +1210,8 @@ void zremrangebylex_command(client *c) {
 /* ------------------------------------------------------------------ */
 /* ZPOPMIN / ZPOPMAX / ZMPOP                                           */
 
+static void zpop_reply(client *c, zw *zp, int max, long long count, int emitkey, int nested);
+
 /* Pop from the first existing key among argv[first .. first+nkeys-1].
  * count -1 is the plain single pop. emitkey/nested/nil_when_empty shape the
  * reply as Redis's genericZpopCommand does. */
@@ -1225,6 +1234,14 @@ static void zpop_generic(client *c, int first, int nkeys, int max, long long cou
         else reply_empty_array(c);
         return;
     }
+    zpop_reply(c, &z, max, count, emitkey, nested);
+}
+
+/* Pop from the opened, existing zset z and reply in the shape zpop_generic
+ * describes. */
+static void zpop_reply(client *c, zw *zp, int max, long long count, int emitkey, int nested) {
+    zw z = *zp;
+    int rc;
     if (count == 0) {
         reply_empty_array(c);
         return;
@@ -1237,10 +1254,10 @@ static void zpop_generic(client *c, int first, int nkeys, int max, long long cou
         reply_array_len(c, rangelen);
     } else if (!nested && emitkey) {
         reply_array_len(c, rangelen * 2 + 1);
-        reply_bulk(c, K(idx));
+        reply_bulk(c, z.key, z.klen);
     } else {
         reply_array_len(c, 2);
-        reply_bulk(c, K(idx));
+        reply_bulk(c, z.key, z.klen);
         reply_array_len(c, rangelen);
     }
     tz_iter it;
@@ -1291,38 +1308,139 @@ void zpopmax_command(client *c) {
     zpop_minmax(c, 1);
 }
 
-/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
-void zmpop_command(client *c) {
-    long long numkeys, count = -1;
-    if (range_long_or_reply(c, &c->argv[1], 1, LONG_MAX, &numkeys,
+/* Parse [B]ZMPOP's arguments from argv[numkeys_idx] on: 0, or -1 after an
+ * error reply. */
+static int zmpop_args_or_reply(client *c, int numkeys_idx, long long *numkeys, int *max,
+                               long long *count) {
+    *count = -1;
+    if (range_long_or_reply(c, &c->argv[numkeys_idx], 1, LONG_MAX, numkeys,
                             "numkeys should be greater than 0") != 0)
-        return;
-    long long where_idx = numkeys < c->argc ? 1 + numkeys + 1 : c->argc;
+        return -1;
+    long long where_idx =
+        *numkeys < c->argc ? numkeys_idx + *numkeys + 1 : c->argc;
     if (where_idx >= c->argc) {
         reply_error(c, ERR_SYNTAX);
-        return;
+        return -1;
     }
-    int max;
-    if (arg_is(&c->argv[where_idx], "MIN")) max = 0;
-    else if (arg_is(&c->argv[where_idx], "MAX")) max = 1;
+    if (arg_is(&c->argv[where_idx], "MIN")) *max = 0;
+    else if (arg_is(&c->argv[where_idx], "MAX")) *max = 1;
     else {
         reply_error(c, ERR_SYNTAX);
-        return;
+        return -1;
     }
     for (long long j = where_idx + 1; j < c->argc; j++) {
         int more = c->argc - 1 - (int)j;
-        if (count == -1 && arg_is(&c->argv[j], "COUNT") && more) {
+        if (*count == -1 && arg_is(&c->argv[j], "COUNT") && more) {
             j++;
-            if (range_long_or_reply(c, &c->argv[j], 1, LONG_MAX, &count,
+            if (range_long_or_reply(c, &c->argv[j], 1, LONG_MAX, count,
                                     "count should be greater than 0") != 0)
-                return;
+                return -1;
         } else {
             reply_error(c, ERR_SYNTAX);
-            return;
+            return -1;
         }
     }
-    if (count == -1) count = 1;
+    if (*count == -1) *count = 1;
+    return 0;
+}
+
+/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
+void zmpop_command(client *c) {
+    long long numkeys, count;
+    int max;
+    if (zmpop_args_or_reply(c, 1, &numkeys, &max, &count) != 0) return;
     zpop_generic(c, 2, (int)numkeys, max, count, 1, 1, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* BZPOPMIN / BZPOPMAX / BZMPOP                                        */
+
+/* A timed-out (or non-blocking, found nothing) zset block replies a null
+ * array, like the list blocks. */
+static void bz_timeout(client *c) {
+    reply_null_array(c);
+}
+
+/* Serve a blocked BZPOPMIN/BZPOPMAX: a key that is not (or no longer) a
+ * zset leaves the client waiting. */
+static int bz_serve_pop(client *c, const uint8_t *key, size_t klen, int max) {
+    zw z;
+    if (zw_open_key(&z, c->db, key, klen) != ST_OK || z.count == 0) return 0;
+    zpop_reply(c, &z, max, -1, 1, 0);
+    return 1;
+}
+static int bz_serve_min(client *c, const uint8_t *key, size_t klen) {
+    return bz_serve_pop(c, key, klen, 0);
+}
+static int bz_serve_max(client *c, const uint8_t *key, size_t klen) {
+    return bz_serve_pop(c, key, klen, 1);
+}
+static const block_ops bzpopmin_ops = {bz_serve_min, bz_timeout};
+static const block_ops bzpopmax_ops = {bz_serve_max, bz_timeout};
+
+/* Pop from the first existing zset among argv[first .. first+nkeys-1] or
+ * block on all of them (a null array where blocking is not allowed). */
+static void bz_pop_or_block(client *c, int first, int nkeys, int max, long long count,
+                            int nested, int64_t deadline, const block_ops *ops) {
+    for (int i = 0; i < nkeys; i++) {
+        zw z;
+        int rc = zw_open(&z, c, first + i);
+        if (rc == ST_NOTFOUND) continue;
+        if (rc != ST_OK) {
+            reply_store_error(c, rc);
+            return;
+        }
+        if (z.count == 0) continue;
+        zpop_reply(c, &z, max, count, 1, nested);
+        return;
+    }
+    if (!block_allowed(c)) {
+        reply_null_array(c);
+        return;
+    }
+    int *idx = xmalloc(sizeof(int) * (size_t)nkeys);
+    for (int i = 0; i < nkeys; i++) idx[i] = first + i;
+    block_on_keys(c, idx, nkeys, deadline, ops);
+    free(idx);
+}
+
+static void bzpop_minmax(client *c, int max) {
+    int64_t deadline;
+    if (block_parse_timeout_or_reply(c, &c->argv[c->argc - 1], &deadline) != 0) return;
+    bz_pop_or_block(c, 1, c->argc - 2, max, -1, 0, deadline,
+                    max ? &bzpopmax_ops : &bzpopmin_ops);
+}
+
+/* BZPOPMIN key [key ...] timeout */
+void bzpopmin_command(client *c) {
+    bzpop_minmax(c, 0);
+}
+
+/* BZPOPMAX key [key ...] timeout */
+void bzpopmax_command(client *c) {
+    bzpop_minmax(c, 1);
+}
+
+/* Serve a blocked BZMPOP: its arguments were valid when it blocked. */
+static int bz_serve_mpop(client *c, const uint8_t *key, size_t klen) {
+    long long numkeys, count;
+    int max;
+    if (zmpop_args_or_reply(c, 2, &numkeys, &max, &count) != 0) return 1;
+    zw z;
+    if (zw_open_key(&z, c->db, key, klen) != ST_OK || z.count == 0) return 0;
+    zpop_reply(c, &z, max, count, 1, 1);
+    return 1;
+}
+static const block_ops bzmpop_ops = {bz_serve_mpop, bz_timeout};
+
+/* BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
+void bzmpop_command(client *c) {
+    long long numkeys, count;
+    int max;
+    if (zmpop_args_or_reply(c, 2, &numkeys, &max, &count) != 0) return;
+    int64_t deadline;
+    if (block_parse_timeout_or_reply(c, &c->argv[1], &deadline) != 0) return;
+    bz_pop_or_block(c, 3, (int)numkeys, max, count, 1, deadline, &bzmpop_ops);
 }
 
 /* ------------------------------------------------------------------ */

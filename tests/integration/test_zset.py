@@ -2,8 +2,10 @@
 (ZADD/ZINCRBY/ranks/ranges/pops), members beyond LMDB's key size kept in
 exact order across a restart, ZSCAN paging, set operations, and a
 200 000-member zset whose DEL is O(1) (its two index entries per member are
-reclaimed in the background)."""
+reclaimed in the background), and the blocking pops (BZPOPMIN, BZPOPMAX,
+BZMPOP: blocking order, timeouts, errors, MULTI)."""
 
+import threading
 import time
 
 import pytest
@@ -163,3 +165,95 @@ def test_big_zset_delete_is_constant_time(server):
         wait_until(lambda: reclaimed() - before >= 2 * n, 60, 0.1,
                    "the reclaimer to drop the members")
     r.delete(b"huge")
+
+
+# ---- blocking pops ----------------------------------------------------------
+
+def blocked_clients(r):
+    return int(r.info("clients")["blocked_clients"])
+
+
+def start_blocked(server, *cmd, results=None, index=0):
+    """Run a blocking command on its own connection in a thread; its reply
+    (or exception) lands in results[index]."""
+    c = server.client()
+
+    def run():
+        try:
+            results[index] = c.execute_command(*cmd)
+        except Exception as e:  # noqa: BLE001 -- the test inspects it
+            results[index] = e
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def test_bzpop_served_in_blocking_order(server, r):
+    cmds = [("BZPOPMIN", b"zq", b"other", 0),
+            ("BZMPOP", 0, 2, b"other", b"zq", "MAX", "COUNT", 2),
+            ("BZPOPMAX", b"zq", 0),
+            ("BZPOPMIN", b"zq", 0)]
+    results = [None] * len(cmds)
+    threads = []
+    for i, cmd in enumerate(cmds):
+        threads.append(start_blocked(server, *cmd, results=results, index=i))
+        wait_until(lambda: blocked_clients(r) == i + 1, scaled(5), what="client %d to block" % i)
+    # a write of another type does not serve (nor unblock) anyone
+    r.rpush(b"other", b"x")
+    time.sleep(0.1)
+    assert blocked_clients(r) == 4 and results == [None] * 4
+    # one ZADD of 4 members serves the first three in order; the fourth waits
+    r.zadd(b"zq", {b"a": 1, b"b": 2, b"c": 3, b"d": 4})
+    wait_until(lambda: blocked_clients(r) == 1, scaled(5))
+    for t in threads[:3]:
+        t.join(scaled(5))
+    first, mpop, third = results[:3]
+    assert [first[0], first[1], float(first[2])] == [b"zq", b"a", 1.0]
+    assert mpop[0] == b"zq" and [(m, float(s)) for m, s in mpop[1]] == [(b"d", 4.0), (b"c", 3.0)]
+    assert [third[0], third[1], float(third[2])] == [b"zq", b"b", 2.0]
+    assert r.exists(b"zq") == 0 and results[3] is None
+    # ZADD then ZREM in one transaction leaves nothing to serve
+    with r.pipeline(transaction=True) as p:
+        p.zadd(b"zq", {b"e": 5}).zrem(b"zq", b"e").execute()
+    time.sleep(0.1)
+    assert blocked_clients(r) == 1
+    r.zadd(b"zq", {b"f": 6})
+    threads[3].join(scaled(5))
+    assert [results[3][0], results[3][1], float(results[3][2])] == [b"zq", b"f", 6.0]
+
+
+def test_bzpop_timeouts_and_errors(server, r):
+    c = server.client()
+    t0 = time.monotonic()
+    assert c.execute_command("BZPOPMIN", b"never", 0.2) is None
+    el = time.monotonic() - t0
+    assert 0.15 <= el < scaled(0.6), el
+    assert c.execute_command("BZMPOP", 0.05, 1, b"never", "MIN") is None
+    assert c.execute_command("BZPOPMAX", b"never", b"never2", 0.05) is None
+    r.set(b"str", b"v")
+    expect_error(lambda: c.execute_command("BZPOPMIN", b"never", b"str", 0), WRONGTYPE)
+    expect_error(lambda: c.execute_command("BZMPOP", 0, 1, b"str", "MAX"), WRONGTYPE)
+    expect_error(lambda: c.execute_command("BZPOPMIN", b"k", -1), "timeout is negative")
+    expect_error(lambda: c.execute_command("BZPOPMAX", b"k", "x"),
+                 "timeout is not a float or out of range")
+    expect_error(lambda: c.execute_command("BZMPOP", 0, 0, b"k", "MIN"),
+                 "numkeys should be greater than 0")
+    expect_error(lambda: c.execute_command("BZMPOP", 0, 1, b"k", "MIN", "COUNT", 0),
+                 "count should be greater than 0")
+    # not blocked: a non-empty zset is popped at once
+    r.zadd(b"z", {b"a": 1, b"b": 2})
+    v = c.execute_command("BZMPOP", 0, 2, b"never", b"z", "MIN", "COUNT", 5)
+    assert v[0] == b"z" and [(m, float(s)) for m, s in v[1]] == [(b"a", 1.0), (b"b", 2.0)]
+    assert blocked_clients(r) == 0
+
+
+def test_bzpop_inside_multi_does_not_block(r):
+    with r.pipeline(transaction=True) as p:
+        p.execute_command("BZPOPMIN", b"nokey", 0)
+        p.execute_command("BZMPOP", 0, 1, b"nokey", "MAX")
+        p.zadd(b"m", {b"e": 5})
+        p.execute_command("BZPOPMAX", b"m", 0)
+        res = p.execute()
+    assert res[0] is None and res[1] is None and res[2] == 1
+    assert [res[3][0], res[3][1], float(res[3][2])] == [b"m", b"e", 5.0]
+    assert r.eval("return redis.call('BZMPOP', 0, 1, 'nokey', 'MIN')", 0) is None
