@@ -35,6 +35,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/latency.h"
+#include "server/latency_hist.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -591,6 +592,7 @@ static const section sections[] = {
     {"cpu", sec_cpu, 1},
     {"modules", sec_modules, 1},
     {"commandstats", sec_commandstats, 0},
+    {"latencystats", latency_hist_info, 0},
     {"errorstats", sec_errorstats, 1},
     {"cluster", sec_cluster, 1},
     {"keyspace", sec_keyspace, 1},
