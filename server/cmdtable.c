@@ -30,6 +30,7 @@
 static int set_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
 static int bitfield_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
 static int sort_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
+static int sort_ro_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
 
 /* Tentative definitions: rows of each array point into the other. */
 static const struct command cmd_table[CMD_DEF_NTOP];
@@ -453,6 +454,15 @@ static int sort_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int m
         else if (arg_is(&argv[i], "store") && i + 1 < argc) store = ++i;
     }
     if (store) put_key(out, max, &n, store, KSPEC_OW | KSPEC_UPDATE);
+    return n;
+}
+
+/* SORT_RO key ...: only the sorted key (its BY/GET patterns are not keys
+ * that can be found from the arguments). */
+static int sort_ro_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max) {
+    (void)argv;
+    int n = 0;
+    if (argc >= 2) put_key(out, max, &n, 1, KSPEC_RO | KSPEC_ACCESS);
     return n;
 }
 
