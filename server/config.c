@@ -98,7 +98,7 @@ static directive table[] = {
      apply_fsync},
     {"appendonly", NULL, C_BOOL, &cfg.appendonly, "yes", 0, 0, 0, NULL, NULL},
     {"save", NULL, C_SAVE, &cfg.save, "3600 1 300 100 60 10000", 0, 0, 0, NULL, NULL},
-    {"dbfilename", NULL, C_STR, &cfg.dbfilename, "dump.rdb", 0, 0, 0, NULL, NULL},
+    {"dbfilename", NULL, C_STR, &cfg.dbfilename, "dump.lmdb", 0, 0, 0, NULL, NULL},
     {"appendfilename", NULL, C_STR, &cfg.appendfilename, "appendonly.aof", 0, 0, IMMUTABLE,
      NULL, NULL},
     {"checkpoint-interval", NULL, C_INT, &cfg.checkpoint_interval, "1000", 10, 3600000,
