@@ -133,6 +133,13 @@ int tz_iter_seek_rank(tz_iter *it, uint64_t count, uint64_t r);
 int tz_rank_maintain(ks *k, uint64_t id, uint64_t count);
 /* Does the zset have a rank index? (1 yes, 0 no or on error) */
 int tz_rank_indexed(ks *k, uint64_t id);
+/* Check the rank index against the score index (every count, every fence
+ * on a member, nesting) for a zset of `count` members: ST_OK (also when
+ * there is no index) or ST_CORRUPT. O(N): for tests and debugging. */
+int tz_rank_check(ks *k, uint64_t id, uint64_t count);
+/* Test-only: block size b (0: the default) and the size at which
+ * tz_rank_maintain builds an index. Any shape gives correct answers. */
+void tz_rank_test_shape(unsigned b, uint64_t min);
 
 /* ZSCAN: visit up to `count` members in member-index order from the resume
  * position pos/poslen ("" = start; the position is updated, at most

@@ -31,8 +31,17 @@
 #define FHDR     10                              /* id(8) kind(1) level(1) */
 #define FSUF     (KS_SUBKEY_MAX - FHDR - 8)      /* member bytes in a key: 493 */
 #define LEVELS   TZ_RANK_LEVELS
-#define B        ((uint64_t)TZ_RANK_B)
+#define B        shape_b
 #define NO_INDEX 1 /* private: the zset has no index, walk instead */
+
+/* The shape: constants but for tests, which shrink them to reach every
+ * level with a few hundred members. */
+static uint64_t shape_b = TZ_RANK_B, shape_min = TZ_RANK_MIN;
+
+void tz_rank_test_shape(unsigned b, uint64_t min) {
+    shape_b = b ? b : TZ_RANK_B;
+    shape_min = min;
+}
 
 /* ------------------------------------------------------------------ */
 /* order and fence encoding                                             */
@@ -392,7 +401,7 @@ int tz_rank_indexed(ks *k, uint64_t id) {
 }
 
 int tz_rank_maintain(ks *k, uint64_t id, uint64_t count) {
-    if (count < TZ_RANK_MIN || tz_rank_indexed(k, id)) return ST_OK;
+    if (count < shape_min || tz_rank_indexed(k, id)) return ST_OK;
     uint8_t key[KS_SUBKEY_MAX];
     size_t kl;
     int rc;
@@ -614,5 +623,62 @@ int tz_rank(ks *k, uint64_t id, uint64_t count, const void *m, size_t mlen, doub
         tz_iter_close(&it);
     }
     fence_free(&f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* checking                                                             */
+
+int tz_rank_check(ks *k, uint64_t id, uint64_t count) {
+    if (!tz_rank_indexed(k, id)) return ST_OK;
+    store_cursor *c[LEVELS + 1] = {0};
+    fview cur[LEVELS + 1], nxt[LEVELS + 1];
+    int has_next[LEVELS + 1];
+    uint64_t seen[LEVELS + 1], total = 0;
+    uint8_t pre[LEVELS + 1][FHDR];
+    int rc = ST_OK;
+    for (int l = 1; l <= LEVELS && rc == ST_OK; l++) {
+        fkey(pre[l], id, l, NULL, NULL, 0);
+        if ((rc = store_cursor_open(ks_store(k), ST_DBI_SUB, &c[l]))) break;
+        if ((rc = seek_exact(c[l], pre[l], FHDR)) || (rc = fview_get(c[l], pre[l], &cur[l]))) {
+            rc = ST_CORRUPT;
+            break;
+        }
+        rc = store_cursor_next(c[l]);
+        has_next[l] = rc == ST_OK && fview_get(c[l], pre[l], &nxt[l]) == ST_OK;
+        rc = rc == ST_NOTFOUND ? ST_OK : rc;
+        seen[l] = 0;
+    }
+    tz_iter it;
+    if (rc == ST_OK && (rc = tz_iter_open(&it, k, id, 0)) == ST_OK) {
+        for (rc = tz_iter_first(&it); rc == ST_OK; rc = tz_iter_next(&it), total++) {
+            uint8_t enc[8];
+            size_t ml;
+            const uint8_t *m = tz_iter_member(&it, &ml);
+            num_score64_encode(tz_iter_score(&it), enc);
+            int below_fenced = 1; /* nesting: fenced at every level below */
+            for (int l = 1; l <= LEVELS && rc == ST_OK; l++) {
+                int c0 = has_next[l] ? fv_cmp(&nxt[l], enc, m, ml) : 1;
+                if (c0 < 0) rc = ST_CORRUPT; /* a fence on no member */
+                else if (c0 == 0) {
+                    if (!below_fenced || be64_get(cur[l].v) != seen[l]) rc = ST_CORRUPT;
+                    cur[l] = nxt[l];
+                    seen[l] = 0;
+                    int n = store_cursor_next(c[l]);
+                    has_next[l] = n == ST_OK && fview_get(c[l], pre[l], &nxt[l]) == ST_OK;
+                } else {
+                    below_fenced = 0;
+                }
+                seen[l]++;
+            }
+        }
+        tz_iter_close(&it);
+        if (rc == ST_NOTFOUND) rc = ST_OK;
+        for (int l = 1; l <= LEVELS && rc == ST_OK; l++)
+            if (has_next[l] || be64_get(cur[l].v) != seen[l]) rc = ST_CORRUPT;
+        if (rc == ST_OK && total != count) rc = ST_CORRUPT;
+    }
+    for (int l = 1; l <= LEVELS; l++)
+        if (c[l]) store_cursor_close(c[l]);
     return rc;
 }
