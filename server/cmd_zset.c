@@ -8,8 +8,9 @@
  * Storage is storage/t_zset.c (member index + score index under the id):
  * point operations are O(log N); ranks go through the counted rank index
  * (storage/t_zset_rank.c: tz_rank, tz_iter_seek_rank), which writers build
- * with tz_rank_maintain when a zset grows past TZ_RANK_MIN; ZCOUNT walks the
- * range or its complement, whichever ends first.
+ * with tz_rank_maintain when a zset grows past TZ_RANK_MIN; ZCOUNT is the
+ * difference of two ranks there, and on small zsets walks the range or its
+ * complement, whichever ends first.
  * Behaviour follows Redis 7.0.15 exactly: parsing order, error texts, the
  * encoding Redis would pick (a header flag: OBJECT ENCODING, and -0.0 stored
  * as 0 in a listpack), linear first-match lex ranges on small zsets. */
@@ -789,6 +790,35 @@ static int count_sorted(const zr *z, tz_iter *in, int inrc, const zpred *p, long
     return rc;
 }
 
+/* Rank of the entry an iterator is on. */
+static int iter_rank(const zr *z, const tz_iter *it, uint64_t *rank) {
+    size_t ml;
+    const uint8_t *m = tz_iter_member(it, &ml);
+    return tz_rank(srv.ks, z->id, z->count, m, ml, tz_iter_score(it), rank);
+}
+
+/* ZCOUNT through the rank index: the ranks of the range's first and last
+ * entries. ST_NOTFOUND (n = 0) when no entry is in the range. */
+static int count_by_rank(const zr *z, const zscore_range *r, long long *n) {
+    tz_iter lo, hi;
+    *n = 0;
+    int rc = tz_iter_open(&lo, srv.ks, z->id, 0);
+    if (rc) return rc;
+    if ((rc = tz_iter_open(&hi, srv.ks, z->id, 1))) {
+        tz_iter_close(&lo);
+        return rc;
+    }
+    uint64_t a, b;
+    if ((rc = tz_iter_seek_score(&lo, r->min, r->minex)) == ST_OK &&
+        (rc = tz_iter_seek_score(&hi, r->max, r->maxex)) == ST_OK &&
+        score_lte_max(tz_iter_score(&lo), r) && score_gte_min(tz_iter_score(&hi), r) &&
+        (rc = iter_rank(z, &lo, &a)) == ST_OK && (rc = iter_rank(z, &hi, &b)) == ST_OK)
+        *n = b >= a ? (long long)(b - a + 1) : 0;
+    tz_iter_close(&lo);
+    tz_iter_close(&hi);
+    return rc == ST_NOTFOUND ? ST_OK : rc;
+}
+
 /* ZCOUNT key min max */
 void zcount_command(client *c) {
     zscore_range r;
@@ -807,9 +837,14 @@ void zcount_command(client *c) {
         return;
     }
     tz_iter it;
-    int rc = tz_iter_open(&it, srv.ks, z.id, 0);
     long long n = 0;
-    if (rc == ST_OK) {
+    int rc;
+    if (tz_rank_indexed(srv.ks, z.id)) {
+        if ((rc = count_by_rank(&z, &r, &n)) != ST_OK) reply_store_error(c, rc);
+        else reply_int(c, n);
+        return;
+    }
+    if ((rc = tz_iter_open(&it, srv.ks, z.id, 0)) == ST_OK) {
         int irc = tz_iter_seek_score(&it, r.min, r.minex);
         zpred p = {&r, NULL};
         rc = irc < 0 && irc != ST_NOTFOUND ? irc : count_sorted(&z, &it, irc, &p, &n);

@@ -30,17 +30,19 @@
  * then of the lower level's blocks inside the chosen block, and so on, then
  * walk at most one level-1 block of members. Level-L blocks hold at most
  * 2*B^L members (then split) and at least B^L/4 (else merged into the block
- * before); with B = TZ_RANK_B = 64 and 3 levels a lookup reads about a
+ * before); with B = TZ_RANK_B = 64 and 3 levels a lookup reads a few
  * hundred entries at 10M members. A member longer than 493 bytes keeps its
  * full bytes after the count, and compares by them. Zsets below TZ_RANK_MIN
  * members have no fences: writers call tz_rank_maintain after adding
  * members, which builds the index in one pass when the set reaches it;
  * from then on tz_put/tz_del keep it exact (it is dropped with the id).
  * Unindexed zsets (small, or written before the index existed) rank by
- * walking from the nearer end. COPY copies the fences with the members: they
- * hold nothing tied to the id. Lifetimes: pointers handed out are borrowed (store.h): valid
- * until the iterator moves, the next write to that entry, or the end of the
- * tick. Pure storage: no server headers. */
+ * walking from the nearer end. COPY copies the fences with the members:
+ * they hold nothing tied to the id. See docs/storage.md for the rules.
+ *
+ * Lifetimes: pointers handed out are borrowed (store.h): valid until the
+ * iterator moves, the next write to that entry, or the end of the tick.
+ * Pure storage: no server headers. */
 #ifndef LODIS_T_ZSET_H
 #define LODIS_T_ZSET_H
 

@@ -405,6 +405,10 @@ int tz_rank_maintain(ks *k, uint64_t id, uint64_t count) {
     uint8_t key[KS_SUBKEY_MAX];
     size_t kl;
     int rc;
+    /* The build writes about count/B fences in this tick. On a full disk
+     * leave the zset unindexed (ranks walk; a later write retries) rather
+     * than fail a command whose members are already written. */
+    if (store_reserve(ks_store(k), (size_t)(count / B + LEVELS) * 128) != ST_OK) return ST_OK;
     /* One pass in order: a level-1 fence every B members, and a level-L
      * fence on the level-1 fence that closes B^L members of level L. */
     fence open[LEVELS + 1];
