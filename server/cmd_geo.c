@@ -446,7 +446,9 @@ static int store_points(client *c, const arg *dst, garray *g, long n, int stored
         if (rc != ST_OK) return rc;
         if (p->mlen > maxlen) maxlen = p->mlen;
     }
-    int rc = ks_delete(srv.ks, c->db, dst->p, dst->len);
+    int rc = tz_rank_maintain(srv.ks, id, count);
+    if (rc) return rc;
+    rc = ks_delete(srv.ks, c->db, dst->p, dst->len);
     if (rc < 0) return rc;
     uint8_t flags = ((long long)count > cfg.zset_max_listpack_entries ||
                      (long long)maxlen > cfg.zset_max_listpack_value)

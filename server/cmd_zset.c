@@ -6,9 +6,11 @@
  * MULTI/EXEC and scripts).
  *
  * Storage is storage/t_zset.c (member index + score index under the id):
- * point operations are O(log N); ranks are O(N) in this layout (no counted
- * index yet), so rank positioning walks from the nearer end, ZRANK from both
- * ends at once, ZCOUNT the range or its complement, whichever ends first.
+ * point operations are O(log N); ranks go through the counted rank index
+ * (storage/t_zset_rank.c: tz_rank, tz_iter_seek_rank), which writers build
+ * with tz_rank_maintain when a zset grows past TZ_RANK_MIN; ZCOUNT is the
+ * difference of two ranks there, and on small zsets walks the range or its
+ * complement, whichever ends first.
  * Behaviour follows Redis 7.0.15 exactly: parsing order, error texts, the
  * encoding Redis would pick (a header flag: OBJECT ENCODING, and -0.0 stored
  * as 0 in a listpack), linear first-match lex ranges on small zsets. */
@@ -189,6 +191,10 @@ static int zw_commit(zw *z) {
         int rc = z->exists ? ks_delete(srv.ks, z->db, z->key, z->klen) : 0;
         return rc < 0 ? rc : ST_OK;
     }
+    if (z->count > z->count0) {
+        int rc = tz_rank_maintain(srv.ks, z->id, z->count);
+        if (rc) return rc;
+    }
     if (z->exists && z->count == z->count0 && z->flags == z->flags0) {
         ks_notify_write(srv.ks, z->db, z->key, z->klen);
         return ST_OK;
@@ -238,6 +244,10 @@ static void zdst_finish(client *c, zdst *d, int dsti) {
     }
     int rc = ks_delete(srv.ks, c->db, K(dsti));
     if (rc < 0) {
+        reply_store_error(c, rc);
+        return;
+    }
+    if (d->count && (rc = tz_rank_maintain(srv.ks, d->id, d->count)) != ST_OK) {
         reply_store_error(c, rc);
         return;
     }
@@ -445,36 +455,6 @@ static int lex_first(tz_iter *it, const zr *z, const zlex_range *r, int *same) {
     if (rc != ST_OK) return rc;
     if (!(reverse ? iter_lex_gte_min(it, r) : iter_lex_lte_max(it, r))) return ST_NOTFOUND;
     return ST_OK;
-}
-
-/* Position `it` on the entry at rank r counted in its direction (0-based,
- * r < count). O(min(r, count - r)): from the far end the entry is found
- * walking the other way, then sought by (score, member). */
-static int iter_at_rank(tz_iter *it, const zr *z, uint64_t r) {
-    int rc;
-    if (r <= z->count / 2) {
-        rc = tz_iter_first(it);
-        while (rc == ST_OK && r--) rc = tz_iter_next(it);
-        return rc;
-    }
-    tz_iter o;
-    if ((rc = tz_iter_open(&o, srv.ks, z->id, it->dir > 0))) return rc;
-    uint64_t n = z->count - 1 - r;
-    rc = tz_iter_first(&o);
-    while (rc == ST_OK && n--) rc = tz_iter_next(&o);
-    if (rc != ST_OK) {
-        tz_iter_close(&o);
-        return rc;
-    }
-    size_t ml;
-    const uint8_t *p = tz_iter_member(&o, &ml);
-    uint8_t *m = xmalloc(ml);
-    memcpy(m, p, ml);
-    double s = tz_iter_score(&o);
-    tz_iter_close(&o);
-    rc = tz_iter_seek_member(it, s, m, ml, 0);
-    free(m);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -710,51 +690,6 @@ void zmscore_command(client *c) {
     }
 }
 
-/* Rank of a member whose score is known: walks from both ends at once and
- * stops at whichever finds it first, so O(min(rank, N - rank)). */
-static int member_rank(const zr *z, const void *m, size_t ml, double score, uint64_t *rank) {
-    tz_iter f, b;
-    int rc = tz_iter_open(&f, srv.ks, z->id, 0);
-    if (rc) return rc;
-    if ((rc = tz_iter_open(&b, srv.ks, z->id, 1))) {
-        tz_iter_close(&f);
-        return rc;
-    }
-    int rf = tz_iter_first(&f), rb = tz_iter_first(&b);
-    uint64_t nf = 0, nb = 0;
-    rc = ST_NOTFOUND;
-    while (rf == ST_OK || rb == ST_OK) {
-        size_t l;
-        const uint8_t *p;
-        if (rf == ST_OK) {
-            p = tz_iter_member(&f, &l);
-            if (l == ml && tz_iter_score(&f) == score && memcmp(p, m, l) == 0) {
-                *rank = nf;
-                rc = ST_OK;
-                break;
-            }
-            nf++;
-            rf = tz_iter_next(&f);
-        }
-        if (rb == ST_OK) {
-            p = tz_iter_member(&b, &l);
-            if (l == ml && tz_iter_score(&b) == score && memcmp(p, m, l) == 0) {
-                *rank = z->count - 1 - nb;
-                rc = ST_OK;
-                break;
-            }
-            nb++;
-            rb = tz_iter_next(&b);
-        }
-        if (nf + nb > z->count) break;
-    }
-    if (rc == ST_NOTFOUND && f.err) rc = f.err;
-    if (rc == ST_NOTFOUND && b.err) rc = b.err;
-    tz_iter_close(&f);
-    tz_iter_close(&b);
-    return rc;
-}
-
 static void zrank_generic(client *c, int reverse) {
     zr z;
     int r = zr_lookup(c, 1, &z);
@@ -765,7 +700,7 @@ static void zrank_generic(client *c, int reverse) {
         reply_null(c);
         return;
     }
-    int rc = member_rank(&z, K(2), s, &rank);
+    int rc = tz_rank(srv.ks, z.id, z.count, K(2), s, &rank);
     if (rc == ST_NOTFOUND) {
         reply_null(c);
         return;
@@ -855,6 +790,35 @@ static int count_sorted(const zr *z, tz_iter *in, int inrc, const zpred *p, long
     return rc;
 }
 
+/* Rank of the entry an iterator is on. */
+static int iter_rank(const zr *z, const tz_iter *it, uint64_t *rank) {
+    size_t ml;
+    const uint8_t *m = tz_iter_member(it, &ml);
+    return tz_rank(srv.ks, z->id, z->count, m, ml, tz_iter_score(it), rank);
+}
+
+/* ZCOUNT through the rank index: the ranks of the range's first and last
+ * entries. ST_NOTFOUND (n = 0) when no entry is in the range. */
+static int count_by_rank(const zr *z, const zscore_range *r, long long *n) {
+    tz_iter lo, hi;
+    *n = 0;
+    int rc = tz_iter_open(&lo, srv.ks, z->id, 0);
+    if (rc) return rc;
+    if ((rc = tz_iter_open(&hi, srv.ks, z->id, 1))) {
+        tz_iter_close(&lo);
+        return rc;
+    }
+    uint64_t a, b;
+    if ((rc = tz_iter_seek_score(&lo, r->min, r->minex)) == ST_OK &&
+        (rc = tz_iter_seek_score(&hi, r->max, r->maxex)) == ST_OK &&
+        score_lte_max(tz_iter_score(&lo), r) && score_gte_min(tz_iter_score(&hi), r) &&
+        (rc = iter_rank(z, &lo, &a)) == ST_OK && (rc = iter_rank(z, &hi, &b)) == ST_OK)
+        *n = b >= a ? (long long)(b - a + 1) : 0;
+    tz_iter_close(&lo);
+    tz_iter_close(&hi);
+    return rc == ST_NOTFOUND ? ST_OK : rc;
+}
+
 /* ZCOUNT key min max */
 void zcount_command(client *c) {
     zscore_range r;
@@ -873,9 +837,14 @@ void zcount_command(client *c) {
         return;
     }
     tz_iter it;
-    int rc = tz_iter_open(&it, srv.ks, z.id, 0);
     long long n = 0;
-    if (rc == ST_OK) {
+    int rc;
+    if (tz_rank_indexed(srv.ks, z.id)) {
+        if ((rc = count_by_rank(&z, &r, &n)) != ST_OK) reply_store_error(c, rc);
+        else reply_int(c, n);
+        return;
+    }
+    if ((rc = tz_iter_open(&it, srv.ks, z.id, 0)) == ST_OK) {
         int irc = tz_iter_seek_score(&it, r.min, r.minex);
         zpred p = {&r, NULL};
         rc = irc < 0 && irc != ST_NOTFOUND ? irc : count_sorted(&z, &it, irc, &p, &n);
@@ -943,7 +912,7 @@ static void range_by_rank(emitter *e, const zr *z, long long start, long long en
     em_begin(e, rangelen);
     tz_iter it;
     if (tz_iter_open(&it, srv.ks, z->id, reverse) != ST_OK) return;
-    int rc = iter_at_rank(&it, z, (uint64_t)start);
+    int rc = tz_iter_seek_rank(&it, z->count, (uint64_t)start);
     while (rc == ST_OK && rangelen--) {
         size_t ml;
         const uint8_t *m = tz_iter_member(&it, &ml);
@@ -1167,7 +1136,7 @@ static void zremrange_generic(client *c, int type) {
         return;
     }
     int irc, same;
-    if (type == ZR_RANK) irc = iter_at_rank(&it, &zr_, (uint64_t)start);
+    if (type == ZR_RANK) irc = tz_iter_seek_rank(&it, z.count, (uint64_t)start);
     else if (type == ZR_SCORE) irc = tz_iter_seek_score(&it, sr.min, sr.minex);
     else irc = lex_first(&it, &zr_, &lr, &same);
     long long deleted = 0;
@@ -1530,40 +1499,41 @@ static int rank_req_cmp(const void *a, const void *b) {
     return x->rank < y->rank ? -1 : x->rank > y->rank ? 1 : 0;
 }
 
-/* Fetch the entries at the given (sorted) ranks with one walk from each end:
- * ranks in the lower half from the start, the others from the end. The
- * entry for req[i] becomes item req[i].slot of out (empty on entry). */
+/* A rank this close ahead is reached by stepping rather than by a seek (a
+ * seek through the rank index reads about as many entries). */
+#define FETCH_STEP_MAX (4 * TZ_RANK_B)
+
+/* Fetch the entries at the given (sorted) ranks with one ascending
+ * iterator: step to a rank close ahead, seek by rank to one further away
+ * (on an unindexed zset: only the first, then one walk). The entry for
+ * req[i] becomes item req[i].slot of out (empty on entry). */
 static int fetch_ranks(const zr *z, const rank_req *req, size_t n, zlist *out) {
     zlist data = {0};
     size_t *slot_item = xmalloc(n * sizeof *slot_item);
-    int rc = ST_OK;
-    for (int pass = 0; pass < 2 && rc == ST_OK; pass++) {
-        tz_iter it;
-        if ((rc = tz_iter_open(&it, srv.ks, z->id, pass))) break;
-        int irc = tz_iter_first(&it);
+    uint64_t step_max = tz_rank_indexed(srv.ks, z->id) ? FETCH_STEP_MAX : UINT64_MAX;
+    tz_iter it;
+    int rc = tz_iter_open(&it, srv.ks, z->id, 0);
+    if (rc == ST_OK) {
+        int irc = ST_NOTFOUND;
         uint64_t pos = 0;
-        size_t i = pass ? n : 0;
-        for (;;) {
-            const rank_req *r;
-            if (pass == 0) {
-                if (i >= n || req[i].rank > z->count / 2) break;
-                r = &req[i++];
+        for (size_t i = 0; i < n; i++) {
+            uint64_t want = req[i].rank;
+            if (irc == ST_OK && want >= pos && want - pos <= step_max) {
+                while (irc == ST_OK && pos < want) {
+                    irc = tz_iter_next(&it);
+                    pos++;
+                }
             } else {
-                if (i == 0 || req[i - 1].rank <= z->count / 2) break;
-                r = &req[--i];
-            }
-            uint64_t want = pass ? z->count - 1 - r->rank : r->rank;
-            while (irc == ST_OK && pos < want) {
-                irc = tz_iter_next(&it);
-                pos++;
+                irc = tz_iter_seek_rank(&it, z->count, want);
+                pos = want;
             }
             if (irc != ST_OK) break;
             size_t ml;
             const uint8_t *m = tz_iter_member(&it, &ml);
-            slot_item[r->slot] = data.n;
+            slot_item[req[i].slot] = data.n;
             zlist_add(&data, m, ml, tz_iter_score(&it));
         }
-        if (irc != ST_OK && irc != ST_NOTFOUND) rc = irc;
+        if (irc != ST_OK) rc = irc == ST_NOTFOUND ? ST_CORRUPT : irc;
         tz_iter_close(&it);
     }
     if (rc == ST_OK && data.n != n) rc = ST_CORRUPT;
@@ -1714,7 +1684,7 @@ void zrandmember_command(client *c) {
     tz_iter it;
     int rc = tz_iter_open(&it, srv.ks, z.id, 0);
     if (rc == ST_OK) {
-        rc = iter_at_rank(&it, &z, rng_below(z.count));
+        rc = tz_iter_seek_rank(&it, z.count, rng_below(z.count));
         if (rc == ST_OK) {
             size_t ml;
             const uint8_t *m = tz_iter_member(&it, &ml);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "storage/num.h"
+#include "storage/t_zset_rank.h"
 
 #define SKEY_HDR  17 /* id(8) kind(1) score64(8) */
 #define HKEY_LEN  (SKEY_HDR + KS_MEMBER_PREFIX + 16)
@@ -72,17 +73,21 @@ int tz_get(ks *k, uint64_t id, const void *m, size_t mlen, double *score) {
 
 int tz_put(ks *k, uint64_t id, const void *m, size_t mlen, double score, const double *old) {
     uint8_t key[KS_SUBKEY_MAX], enc[8];
-    int hashed, rc;
+    int hashed, rc, moved = 1;
     size_t kl;
     num_score64_encode(score, enc);
     uint8_t flag = is_negzero(score) ? TZ_NEGZERO : 0;
     if (old) {
         uint8_t oenc[8];
         num_score64_encode(*old, oenc);
-        if (memcmp(oenc, enc, 8) != 0) {
+        moved = memcmp(oenc, enc, 8) != 0;
+        if (moved) {
+            /* Out of the score index, then out of the rank index: the index
+             * must count what the score index holds at each step. */
             kl = ks_member_key(k, id, TZ_KIND_SCORE, oenc, 8, m, mlen, key, &hashed);
             if ((rc = store_del(ks_store(k), ST_DBI_SUB, key, kl)) && rc != ST_NOTFOUND)
                 return rc;
+            if ((rc = tzr_delete(k, id, oenc, m, mlen))) return rc;
         }
     }
     kl = ks_member_key(k, id, TZ_KIND_SCORE, enc, 8, m, mlen, key, &hashed);
@@ -91,7 +96,8 @@ int tz_put(ks *k, uint64_t id, const void *m, size_t mlen, double score, const d
     memcpy(pay, enc, 8);
     pay[8] = flag;
     kl = ks_member_key(k, id, TZ_KIND_MEMBER, NULL, 0, m, mlen, key, &hashed);
-    return put_entry(k, key, kl, hashed, m, mlen, pay, flag ? 9 : 8);
+    if ((rc = put_entry(k, key, kl, hashed, m, mlen, pay, flag ? 9 : 8))) return rc;
+    return moved ? tzr_insert(k, id, enc, m, mlen) : ST_OK;
 }
 
 int tz_del(ks *k, uint64_t id, const void *m, size_t mlen, double score) {
@@ -101,27 +107,16 @@ int tz_del(ks *k, uint64_t id, const void *m, size_t mlen, double score) {
     size_t kl = ks_member_key(k, id, TZ_KIND_MEMBER, NULL, 0, m, mlen, key, &hashed);
     if ((rc = store_del(ks_store(k), ST_DBI_SUB, key, kl)) && rc != ST_NOTFOUND) return rc;
     kl = ks_member_key(k, id, TZ_KIND_SCORE, enc, 8, m, mlen, key, &hashed);
-    if ((rc = store_del(ks_store(k), ST_DBI_SUB, key, kl)) && rc != ST_NOTFOUND) return rc;
-    return ST_OK;
+    if ((rc = store_del(ks_store(k), ST_DBI_SUB, key, kl))) return rc == ST_NOTFOUND ? ST_OK : rc;
+    return tzr_delete(k, id, enc, m, mlen);
 }
 
 /* ------------------------------------------------------------------ */
 /* the merged score-index iterator                                     */
 
-/* (score64, member) order, members compared as Redis's sdscmp does. */
-static int cmp_entry(const uint8_t *ea, const uint8_t *ma, size_t la, const uint8_t *eb,
-                     const uint8_t *mb, size_t lb) {
-    int c = memcmp(ea, eb, 8);
-    if (c) return c;
-    size_t n = la < lb ? la : lb;
-    c = n ? memcmp(ma, mb, n) : 0;
-    if (c) return c;
-    return la < lb ? -1 : la > lb ? 1 : 0;
-}
-
 static int hent_cmp(const void *a, const void *b, void *dir) {
     const tz_hent *x = a, *y = b;
-    return cmp_entry(x->enc, x->m, x->mlen, y->enc, y->m, y->mlen) * *(const int *)dir;
+    return tzr_entry_cmp(x->enc, x->m, x->mlen, y->enc, y->m, y->mlen) * *(const int *)dir;
 }
 
 static void group_clear(tz_iter *it) {
@@ -210,7 +205,7 @@ static void choose(tz_iter *it) {
     else if (!hp) it->cur = 1;
     else {
         const tz_hent *e = &it->g[it->gi];
-        int c = cmp_entry(it->penc, it->pm, it->pmlen, e->enc, e->m, e->mlen);
+        int c = tzr_entry_cmp(it->penc, it->pm, it->pmlen, e->enc, e->m, e->mlen);
         it->cur = c * it->dir < 0 ? 0 : 1;
     }
 }
@@ -291,7 +286,7 @@ static int violates(const tz_iter *it, const uint8_t enc[8], const uint8_t *m, s
         cm = e->m;
         cl = e->mlen;
     }
-    int c = cmp_entry(ce, cm, cl, enc, m, mlen) * it->dir;
+    int c = tzr_entry_cmp(ce, cm, cl, enc, m, mlen) * it->dir;
     return excl ? c <= 0 : c < 0;
 }
 

@@ -18,10 +18,31 @@
  * converts back), for OBJECT ENCODING and for the -0.0 rule (a listpack
  * stores -0.0 as the integer 0).
  *
- * Ranks are O(N) in this plain layout: callers walk the score index from the
- * nearer end. Lifetimes: pointers handed out are borrowed (store.h): valid
- * until the iterator moves, the next write to that entry, or the end of the
- * tick. Pure storage: no server headers. */
+ * Rank index (t_zset_rank.c), for O(log N) ranks on disk: counted fences
+ * over the score index, in TZ_RANK_LEVELS levels,
+ *   id · 'c' · level(1) · score64 · member[:493]  -> count(8 BE) [· member]
+ *   id · 'c' · level(1)                           -> count(8 BE)  (head)
+ * A fence marks the first member of a block of consecutive members (in
+ * score-index order, the iterator's exact order, hashed members included)
+ * and counts the block's members; the head fence counts those before the
+ * level's first fence. Level L+1's fences are a subset of level L's, so a
+ * rank descends: sum the counts of the top level's blocks before the target,
+ * then of the lower level's blocks inside the chosen block, and so on, then
+ * walk at most one level-1 block of members. Level-L blocks hold at most
+ * 2*B^L members (then split) and at least B^L/4 (else merged into the block
+ * before); with B = TZ_RANK_B = 64 and 3 levels a lookup reads a few
+ * hundred entries at 10M members. A member longer than 493 bytes keeps its
+ * full bytes after the count, and compares by them. Zsets below TZ_RANK_MIN
+ * members have no fences: writers call tz_rank_maintain after adding
+ * members, which builds the index in one pass when the set reaches it;
+ * from then on tz_put/tz_del keep it exact (it is dropped with the id).
+ * Unindexed zsets (small, or written before the index existed) rank by
+ * walking from the nearer end. COPY copies the fences with the members:
+ * they hold nothing tied to the id. See docs/storage.md for the rules.
+ *
+ * Lifetimes: pointers handed out are borrowed (store.h): valid until the
+ * iterator moves, the next write to that entry, or the end of the tick.
+ * Pure storage: no server headers. */
 #ifndef LODIS_T_ZSET_H
 #define LODIS_T_ZSET_H
 
@@ -37,6 +58,13 @@
 #define TZ_NEGZERO     0x01 /* payload flag: the score is -0.0 */
 #define TZ_F_SKIPLIST  0x01 /* header flag: Redis would use a skiplist */
 #define TZ_HDR_LEN     1
+#define TZ_KIND_RANK   'c' /* rank-index fences (t_zset_rank.c) */
+
+/* Rank index shape (not on disk as numbers: an index built with other
+ * values stays correct, only its block sizes differ). */
+#define TZ_RANK_LEVELS 3
+#define TZ_RANK_B      64
+#define TZ_RANK_MIN    256 /* members at which a zset gets its index */
 
 /* Header flags of a zset meta record (0 when the header is missing). */
 uint8_t tz_hdr_flags(const ks_meta *m);
@@ -91,6 +119,29 @@ int tz_iter_valid(const tz_iter *it);
 const uint8_t *tz_iter_member(const tz_iter *it, size_t *mlen);
 double tz_iter_score(const tz_iter *it);
 void tz_iter_close(tz_iter *it);
+
+/* Ascending rank (0-based) of member m, whose current score is `score`,
+ * in a zset of `count` members (its meta count). ST_NOTFOUND if m is not
+ * there with that score. */
+int tz_rank(ks *k, uint64_t id, uint64_t count, const void *m, size_t mlen, double score,
+            uint64_t *rank);
+/* Position an open iterator on the entry of rank r counted in its own
+ * direction (0 = its first entry), in a zset of `count` members.
+ * ST_NOTFOUND when r >= count. */
+int tz_iter_seek_rank(tz_iter *it, uint64_t count, uint64_t r);
+/* Build the rank index of a zset that now has `count` members if it has
+ * none and count >= TZ_RANK_MIN. Every writer that adds members calls it
+ * before its tick ends (cheap: one point read when there is nothing to do). */
+int tz_rank_maintain(ks *k, uint64_t id, uint64_t count);
+/* Does the zset have a rank index? (1 yes, 0 no or on error) */
+int tz_rank_indexed(ks *k, uint64_t id);
+/* Check the rank index against the score index (every count, every fence
+ * on a member, nesting) for a zset of `count` members: ST_OK (also when
+ * there is no index) or ST_CORRUPT. O(N): for tests and debugging. */
+int tz_rank_check(ks *k, uint64_t id, uint64_t count);
+/* Test-only: block size b (0: the default) and the size at which
+ * tz_rank_maintain builds an index. Any shape gives correct answers. */
+void tz_rank_test_shape(unsigned b, uint64_t min);
 
 /* ZSCAN: visit up to `count` members in member-index order from the resume
  * position pos/poslen ("" = start; the position is updated, at most

@@ -13,6 +13,11 @@ conditions:
     byte boundaries of its plain form), so Redis uses a skiplist. No lex
     ranges there: Redis's skiplist answers them differently from run to run
     when scores differ.
+  * zh0, zh1 are seeded with ZADDs of 2000+ members (so they cross lodis's
+    rank-index threshold, TZ_RANK_MIN) drawn from a pool of 6000 short and
+    a few long members, with many equal scores; rank reads, rank ranges,
+    ZREMRANGEBYRANK, pops, ZRANDMEMBER, STOREs and COPY run on them. No lex
+    ranges (skiplist).
 STORE destinations follow the same rules (results of shared-key inputs go to
 shared keys; anything may go to zb keys; only score-0 results go to zl keys).
 
@@ -119,6 +124,7 @@ class Keys:
         self.ks = ks
         self.zl = [ks.private('zl%d' % i) for i in range(3)]
         self.zb = [ks.private('zb%d' % i) for i in range(3)]
+        self.zh = [ks.private('zh%d' % i) for i in range(2)]
 
     def shared(self, rng):
         return self.ks.key(rng)
@@ -472,6 +478,89 @@ def op_del(rng, keys):
     return ['DEL', keys.shared(rng)]
 
 
+HUGE_POOL = 6000
+
+
+def huge_member(rng):
+    if rng.random() < 0.03:
+        return rng.choice(LONG)
+    return b'h%05d' % rng.randrange(HUGE_POOL)
+
+
+def huge_score(rng):
+    r = rng.random()
+    if r < 0.5:
+        return str(rng.randint(-3, 3))             # long runs of equal scores
+    if r < 0.6:
+        return rng.choice(['0', '-0', '-0.0', '+0', 'inf', '-inf', '1.5', '-1.5'])
+    return repr(rng.uniform(-1000, 1000))
+
+
+def huge_rank(rng):
+    r = rng.random()
+    if r < 0.45:
+        return rng.randint(0, 3000)
+    if r < 0.9:
+        return -rng.randint(1, 3000)
+    return rng.choice([0, -1, 1, 2, -2, 5000, -5000])
+
+
+def op_huge_seed(rng, keys):
+    """Fill a zh key with 2000-3000 members (new ones and updates)."""
+    cmd = ['ZADD', rng.choice(keys.zh)]
+    for _ in range(rng.randint(2000, 3000)):
+        cmd += [huge_score(rng), huge_member(rng)]
+    return cmd
+
+
+def op_huge(rng, keys):
+    """Rank reads and rank-driven writes on a key of thousands of members."""
+    key = rng.choice(keys.zh)
+    other = keys.zh[1] if key == keys.zh[0] else keys.zh[0]
+    r = rng.random()
+    if r < 0.22:
+        return [rng.choice(['ZRANK', 'ZREVRANK']), key, huge_member(rng)]
+    if r < 0.42:
+        a = huge_rank(rng)
+        b = a + rng.randint(0, 20) if rng.random() < 0.8 else huge_rank(rng)
+        cmd = [rng.choice(['ZRANGE', 'ZREVRANGE']), key, str(a), str(b)]
+        if cmd[0] == 'ZRANGE' and rng.random() < 0.4:
+            cmd.append('REV')
+        if rng.random() < 0.5:
+            cmd.append('WITHSCORES')
+        return cmd
+    if r < 0.5:
+        a = huge_rank(rng)
+        return ['ZREMRANGEBYRANK', key, str(a), str(a + rng.randint(0, 40))]
+    if r < 0.64:
+        cmd = ['ZADD', key]
+        for _ in range(rng.randint(1, 8)):
+            cmd += [huge_score(rng), huge_member(rng)]
+        return cmd
+    if r < 0.7:
+        return ['ZINCRBY', key, huge_score(rng), huge_member(rng)]
+    if r < 0.78:
+        return ['ZREM', key] + [huge_member(rng) for _ in range(rng.randint(1, 8))]
+    if r < 0.83:
+        return [rng.choice(['ZPOPMIN', 'ZPOPMAX']), key, str(rng.randint(1, 60))]
+    if r < 0.87:
+        cnt = rng.choice(['1', '5', '300', '-300', '-2000', '2000', '100000'])
+        cmd = ['ZRANDMEMBER', key, cnt] + (['WITHSCORES'] if rng.random() < 0.5 else [])
+        return Cmd(cmd, norm=ZRAND)
+    if r < 0.9:
+        a = rng.randint(0, 500)
+        return ['ZRANGESTORE', other, key, str(a), str(a + rng.randint(300, 2500))]
+    if r < 0.92:
+        return ['ZUNIONSTORE', other, '2', key, rng.choice(keys.zb)]
+    if r < 0.94:
+        return ['COPY', key, other, 'REPLACE']
+    if r < 0.97:
+        return ['ZCOUNT', key, *score_pair(rng)]
+    if r < 0.995:
+        return ['ZRANGE', key, '0', '-1', 'WITHSCORES']
+    return ['DEL', key]
+
+
 def generate(rng, ks):
     keys = Keys(ks)
     table = prepare([
@@ -479,6 +568,7 @@ def generate(rng, ks):
         (3, op_zcount), (3, op_zlexcount), (8, op_zrange), (2.5, op_zrangestore),
         (4, op_old_ranges), (3, op_zremrange), (3, op_pop), (2, op_zrandmember),
         (4, op_setop), (1.5, op_zscan), (3, op_check), (0.6, op_del), (0.8, op_sadd),
+        (0.25, op_huge_seed), (7, op_huge),
     ])
     while True:
         fn = weighted(rng, table)
