@@ -3,9 +3,11 @@
  * and --version. Everything else (options, output) is the subcommand's. */
 #include "migrate/migrate.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 
 struct mig_cmd {
     const char *name;
@@ -20,6 +22,29 @@ static const struct mig_cmd cmds[] = {
                                  "data directory"},
     {"check", mig_cmd_check, "verify a data directory's invariants (exit 0 clean, 1 problems)"},
 };
+
+volatile int mig_interrupted;
+
+static void on_signal(int sig) {
+    (void)sig;
+    mig_interrupted = 1;
+}
+
+void mig_trap_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+int64_t mig_wall_ms(void) {
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
 
 int mig_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {

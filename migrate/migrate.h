@@ -24,6 +24,13 @@ int mig_cmd_dump(int argc, char **argv);
 int mig_cmd_restore(int argc, char **argv);
 int mig_cmd_check(int argc, char **argv);
 
+/* Set by SIGINT/SIGTERM once mig_trap_signals() ran: long loops check it,
+ * clean up (no partial output left in place) and return MIG_EXIT_FAIL. */
+extern volatile int mig_interrupted;
+void mig_trap_signals(void);
+/* Wall clock, unix ms. */
+int64_t mig_wall_ms(void);
+
 /* True when argv holds -h or --help (a subcommand then prints its usage). */
 int mig_wants_help(int argc, char **argv);
 /* Print "lodis-migrate: <msg>" to stderr (printf-style). */
