@@ -44,10 +44,12 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 STORAGE_LIB := $(B)/liblodis-storage.a
 SERVER_BIN  := $(B)/lodis-server
 MIGRATE_BIN := $(B)/lodis-migrate
+# Test helpers built with the binaries (integration tests run them); never installed.
+TOOLS_BIN   := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all setup run test test-unit test-integration test-diff bench install clean lint
 
-all: $(SERVER_BIN) $(MIGRATE_BIN)
+all: $(SERVER_BIN) $(MIGRATE_BIN) $(TOOLS_BIN)
 	@ln -sf $(SERVER_BIN) lodis-server
 	@ln -sf $(MIGRATE_BIN) lodis-migrate
 
@@ -67,6 +69,10 @@ $(SERVER_BIN): $(SERVER_OBJ) $(STORAGE_LIB)
 
 $(MIGRATE_BIN): $(MIGRATE_OBJ) $(STORAGE_LIB)
 	$(CC) $(LDSAN) -o $@ $(MIGRATE_OBJ) $(STORAGE_LIB) $(LDLIBS)
+
+$(B)/tests/tools/%: tests/tools/%.c $(STORAGE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(STORAGE_LIB) $(LDLIBS)
 
 # The command table's test needs only the table (it defines the procs it checks).
 $(B)/tests/test_cmdtable: tests/unit/test_cmdtable.c $(B)/server/cmdtable.o

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "migrate/dumpfile.h"
 #include "migrate/progress.h"
@@ -28,6 +29,7 @@ static void usage(FILE *f) {
             "lodis-server is using DATADIR: the dump is one consistent point in time.\n\n"
             "  -o, --output FILE  where to write (written to FILE.tmp, renamed when complete)\n"
             "  --level N          zstd level, 1..19 (default 3)\n"
+            "  --limit-rate N     at most N keys per second (spare a busy server's disk)\n"
             "  -q, --quiet        no progress output\n");
 }
 
@@ -39,8 +41,16 @@ typedef struct dump_ctx {
     int db;
     uint64_t keys, entries, libs;
     int failed;
+    long limit_rate; /* keys per second, 0 = unlimited */
     char err[512];
 } dump_ctx;
+
+/* --limit-rate: sleep while ahead of the allowed pace. */
+static void pace(dump_ctx *d) {
+    if (d->limit_rate <= 0) return;
+    double ahead = (double)d->keys / (double)d->limit_rate - (progress_now() - d->pr.t0);
+    if (ahead > 0.001) usleep((useconds_t)(ahead * 1e6));
+}
 
 static int flush_buf(dump_ctx *d, int force) {
     if (d->b.oom) {
@@ -134,6 +144,7 @@ static int dump_key(void *ud, const uint8_t *key, size_t klen, const ks_meta *m)
         return 1;
     }
     progress_update(&d->pr, d->keys, d->w.body);
+    pace(d);
     return 0;
 }
 
@@ -159,6 +170,7 @@ int mig_cmd_dump(int argc, char **argv) {
     }
     const char *dir = NULL, *out = NULL;
     int level = 3, quiet = 0;
+    long limit_rate = 0;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
             out = argv[++i];
@@ -166,6 +178,12 @@ int mig_cmd_dump(int argc, char **argv) {
             level = atoi(argv[++i]);
             if (level < 1 || level > 19) {
                 mig_err("dump: --level must be 1..19");
+                return MIG_EXIT_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--limit-rate") && i + 1 < argc) {
+            limit_rate = atol(argv[++i]);
+            if (limit_rate <= 0) {
+                mig_err("dump: --limit-rate takes a positive number of keys per second");
                 return MIG_EXIT_USAGE;
             }
         } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
@@ -202,6 +220,7 @@ int mig_cmd_dump(int argc, char **argv) {
         return MIG_EXIT_FAIL;
     }
     d->k = k;
+    d->limit_rate = limit_rate;
     int64_t snap = mig_wall_ms();
     ks_set_now(k, snap);
     uint64_t total = 0;

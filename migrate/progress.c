@@ -21,6 +21,8 @@ static void human(char *out, size_t cap, double bytes) {
     snprintf(out, cap, i ? "%.1f %s" : "%.0f %s", bytes, u[i]);
 }
 
+static void draw(progress *p, double now, int final);
+
 void progress_start(progress *p, const char *what, uint64_t total_keys, int quiet) {
     p->what = what;
     p->total = total_keys;
@@ -29,6 +31,8 @@ void progress_start(progress *p, const char *what, uint64_t total_keys, int quie
     p->tty = isatty(2);
     p->quiet = quiet;
     p->drawn = 0;
+    /* In a log, say at once that the run started and how big it is. */
+    if (!quiet && !p->tty) draw(p, p->t0, 0);
 }
 
 static void draw(progress *p, double now, int final) {
@@ -47,8 +51,10 @@ static void draw(progress *p, double now, int final) {
     }
     char tot[32] = "";
     if (p->total) snprintf(tot, sizeof tot, "/%llu", (unsigned long long)p->total);
-    fprintf(stderr, "%s%s: %llu%s keys%s, %s, %.0f keys/s%s%s", p->tty ? "\r\033[K" : "",
-            p->what, (unsigned long long)p->keys, tot, pct, b, rate, final ? "" : eta,
+    char bytes[48] = "";
+    if (p->bytes) snprintf(bytes, sizeof bytes, ", %s", b);
+    fprintf(stderr, "%s%s: %llu%s keys%s%s, %.0f keys/s%s%s", p->tty ? "\r\033[K" : "",
+            p->what, (unsigned long long)p->keys, tot, pct, bytes, rate, final ? "" : eta,
             final ? "" : (p->tty ? "" : "\n"));
     if (final) fprintf(stderr, " in %.1f s\n", el);
     fflush(stderr);

@@ -282,6 +282,18 @@ uint64_t ks_new_id(ks *k) {
     return k->next_id++;
 }
 
+const char *ks_type_name(int type) {
+    switch (type) {
+    case KS_STRING: return "string";
+    case KS_LIST: return "list";
+    case KS_SET: return "set";
+    case KS_ZSET: return "zset";
+    case KS_HASH: return "hash";
+    case KS_STREAM: return "stream";
+    default: return "none";
+    }
+}
+
 int ks_reserve_ids(ks *k, uint64_t below) {
     if (k->next_id >= below) return ST_OK;
     k->next_id = below;

@@ -30,6 +30,9 @@
 #define KS_STREAM 6
 #define KS_NONE   255
 
+/* TYPE's name of a KS_* type ("none" for anything else). */
+const char *ks_type_name(int type);
+
 /* Meta flags (on disk: never renumber). */
 #define KS_F_LONGKEY    0x01 /* the keys-DBI key is the hashed form; full key inside */
 #define KS_F_COMPRESSED 0x02 /* string body is zstd */

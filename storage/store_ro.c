@@ -178,9 +178,11 @@ store *store_open_snapshot(const char *dir, int *rcp, char *err, size_t errlen) 
     for (int i = 0; rc == ST_OK && i < RO_ATTEMPTS; i++) {
         rc = attempt(s, err, errlen);
         if (rc != ST_BUSY) break;
+        rc = ST_OK;
         /* Let the server finish trimming, then take a new snapshot. */
         usleep(10000);
     }
+    if (rc == ST_OK && !s->rtxn) rc = ST_BUSY;
     if (rc == ST_BUSY)
         snprintf(err, errlen, "the server in %s checkpointed during each of %d attempts to read "
                               "its WAL; try again when it is less busy", dir, RO_ATTEMPTS);
