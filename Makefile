@@ -79,6 +79,11 @@ $(B)/tests/test_cmdtable: tests/unit/test_cmdtable.c $(B)/server/cmdtable.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/server/cmdtable.o -lcmocka
 
+# The dump format's test links the migrate codec and its file framing.
+$(B)/tests/test_dumpfmt: tests/unit/test_dumpfmt.c $(B)/migrate/dumpfmt.o $(B)/migrate/dumpfile.o $(STORAGE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/migrate/dumpfmt.o $(B)/migrate/dumpfile.o $(STORAGE_LIB) $(LDLIBS) -lcmocka
+
 # Regenerate the checked-in table when a spec changes (python3 is a setup dependency).
 server/commands.def: $(wildcard server/commands/*.json) scripts/gen-commands
 	@if [ -x $(PYTHON) ]; then $(PYTHON) scripts/gen-commands; else touch $@; fi
@@ -103,7 +108,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)/etc/lodis
 	install -m 755 $(SERVER_BIN) $(DESTDIR)$(PREFIX)/bin/lodis-server
 	install -m 755 $(MIGRATE_BIN) $(DESTDIR)$(PREFIX)/bin/lodis-migrate
-	install -m 644 man/lodis-server.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/lodis-server.1 man/lodis-migrate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 conf/lodis.conf $(DESTDIR)/etc/lodis/lodis.conf
 
 lint:
