@@ -68,6 +68,8 @@ struct store {
     long (*reclaim)(MDB_txn *txn, const MDB_dbi *dbi, long budget, int *more);
     int reclaim_more;
     uint64_t reclaimed; /* total entries deleted by reclamation */
+
+    struct snapshot *snap; /* SAVE/BGSAVE copies (snapshot.c), NULL until one */
 };
 
 extern const char *const store_dbi_names[ST_NDBI];
@@ -77,7 +79,11 @@ int store_mdb_rc(int rc);
 int store_replay_apply(void *ud, int op, int dbi, const uint8_t *k, size_t klen,
                        const uint8_t *v, size_t vlen);
 /* store_close() of a read-only snapshot (store_ro.c). */
-void store_close_snapshot(store *s);
+void store_close_readonly(store *s);
+/* snapshot.c: is a copy running (the map must not be resized meanwhile)?
+ * snapshot_close waits for it and frees its state (store_close). */
+int snapshot_running(store *s);
+void snapshot_close(store *s);
 
 /* Register the reclamation callback (keyspace.c does at ks_open). */
 void store_set_reclaim(store *s, long (*fn)(MDB_txn *, const MDB_dbi *, long, int *));

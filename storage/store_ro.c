@@ -190,12 +190,12 @@ store *store_open_snapshot(const char *dir, int *rcp, char *err, size_t errlen) 
     *rcp = ST_OK;
     return s;
 fail:
-    if (s) store_close_snapshot(s);
+    if (s) store_close_readonly(s);
     *rcp = rc;
     return NULL;
 }
 
-void store_close_snapshot(store *s) {
+void store_close_readonly(store *s) {
     if (s->rtxn) mdb_txn_abort(s->rtxn);
     if (s->active) mt_free(s->active);
     if (s->env) mdb_env_close(s->env);
