@@ -28,7 +28,8 @@ static void usage(FILE *f) {
             "DATADIR (a lodis 'dir'), with TTLs and function libraries. Works while a\n"
             "lodis-server is using DATADIR: the dump is one consistent point in time.\n\n"
             "  -o, --output FILE  where to write (written to FILE.tmp, renamed when complete)\n"
-            "  --level N          zstd level, 1..19 (default 3)\n"
+            "  --level N          zstd level, 1..19 (default 1: the fastest;\n"
+            "                     higher levels cost much more CPU for a few per cent)\n"
             "  --limit-rate N     at most N keys per second (spare a busy server's disk)\n"
             "  -q, --quiet        no progress output\n");
 }
@@ -73,6 +74,11 @@ static int dump_entries(dump_ctx *d, uint64_t id) {
         df_entry de = {0};
         if (e.hashed) {
             /* key = id · kind|HASHED · fixed · prefix · hash(16) */
+            if (e.klen < 9 + KS_MEMBER_PREFIX + 16 ||
+                e.klen - 9 - KS_MEMBER_PREFIX - 16 > DF_LONG_FIXED_MAX) {
+                rc = ST_CORRUPT;
+                break;
+            }
             size_t fixedlen = e.klen - 9 - KS_MEMBER_PREFIX - 16;
             de.form = DF_ENT_LONG;
             de.kind = e.kind;
@@ -98,6 +104,11 @@ static int dump_entries(dump_ctx *d, uint64_t id) {
     }
     cm_iter_close(&it);
     if (rc == ST_NOTFOUND) return 0;
+    if (rc == ST_CORRUPT) {
+        snprintf(d->err, sizeof d->err, "collection %llu has a damaged member entry; run "
+                 "'lodis-migrate check' on the directory", (unsigned long long)id);
+        return -1;
+    }
 fail:
     snprintf(d->err, sizeof d->err, "reading the members of collection %llu: %s",
              (unsigned long long)id, store_strerror(rc));
@@ -169,7 +180,7 @@ int mig_cmd_dump(int argc, char **argv) {
         return MIG_EXIT_OK;
     }
     const char *dir = NULL, *out = NULL;
-    int level = 3, quiet = 0;
+    int level = 1, quiet = 0;
     long limit_rate = 0;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {

@@ -105,6 +105,13 @@ static int verify(rs_ctx *c) {
             }
             keys++;
             if (c->dbmask & (1ull << db)) c->keys_total++;
+            if (!strcmp(ks_type_name(rec.u.key.type), "none") ||
+                (rec.u.key.type != KS_STRING && rec.u.key.bodylen)) {
+                snprintf(c->err, sizeof c->err, "key record %llu has type %d",
+                         (unsigned long long)keys, rec.u.key.type);
+                rc = -1;
+                break;
+            }
             while ((rc = dfr_next_entry(&r, &e, c->err, sizeof c->err)) == 1 &&
                    e.form != DF_ENT_END)
                 entries++;

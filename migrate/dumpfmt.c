@@ -239,6 +239,7 @@ int df_dec_entry(const uint8_t *p, size_t n, df_entry *e, size_t *used) {
         TRY(rd_str(&r, &e->a, &e->alen));
         TRY(rd_str(&r, &e->b, &e->blen));
         TRY(rd_str(&r, &e->c, &e->clen));
+        if (e->alen > DF_LONG_FIXED_MAX) return DF_BAD;
     } else if (e->form == DF_ENT_PLAIN) {
         TRY(rd_str(&r, &e->a, &e->alen));
         TRY(rd_str(&r, &e->b, &e->blen));

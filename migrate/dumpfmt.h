@@ -52,6 +52,9 @@
 #define DF_ENT_PLAIN 0
 #define DF_ENT_LONG  1
 #define DF_ENT_END   2
+/* A long member's fixed part: what is left of an LMDB key (511) after the
+ * id (8), the kind (1), the member prefix (400) and the hash (16). */
+#define DF_LONG_FIXED_MAX 86
 
 /* Result codes of the decoders. */
 #define DF_OK        0

@@ -167,7 +167,10 @@ store *store_open_snapshot(const char *dir, int *rcp, char *err, size_t errlen) 
     s->mapsize = (uint64_t)st.st_size * 2 + (1u << 20);
     mdb_env_set_maxdbs(s->env, 8);
     mdb_env_set_mapsize(s->env, s->mapsize);
-    rc = mdb_env_open(s->env, dir, MDB_RDONLY | MDB_NOTLS | MDB_NORDAHEAD, 0644);
+    /* With readahead, unlike the server: readers of a whole store (dump,
+     * check) walk the file mostly in order, and without it each page fault
+     * is a separate small read (measured: 10M keys, cold cache, 91 s). */
+    rc = mdb_env_open(s->env, dir, MDB_RDONLY | MDB_NOTLS, 0644);
     if (rc) {
         snprintf(err, errlen, "cannot open the LMDB environment in %s read-only: %s", dir,
                  mdb_strerror(rc));

@@ -192,6 +192,12 @@ static void test_malformed(void **state) {
     df_rec_entry(&b, &p);
     assert_int_equal(df_dec_entry(b.p, b.len, &e, &used), DF_BAD);
     df_buf_free(&b);
+    /* A long member's fixed part must leave room for prefix and hash. */
+    df_entry l = {.form = DF_ENT_LONG, .kind = 's', .a = big, .alen = DF_LONG_FIXED_MAX + 1,
+                  .b = big, .blen = 500, .c = big, .clen = 0};
+    df_rec_entry(&b, &l);
+    assert_int_equal(df_dec_entry(b.p, b.len, &e, &used), DF_BAD);
+    df_buf_free(&b);
 }
 
 static void test_trailer(void **state) {
