@@ -148,6 +148,7 @@ static void reap(struct snapshot *n, int wait) {
 }
 
 int store_snapshot(store *s, const char *path) {
+    if (s->readonly) return ST_INVALID;
     if (snapshot_running(s)) return ST_BUSY;
     int rc = store_checkpoint_sync(s);
     if (rc != ST_OK) return rc;
@@ -162,6 +163,7 @@ int store_snapshot(store *s, const char *path) {
 }
 
 int store_snapshot_start(store *s, const char *path) {
+    if (s->readonly) return ST_INVALID;
     struct snapshot *n = snap_of(s);
     if (!n) return ST_NOMEM;
     reap(n, 0);

@@ -15,6 +15,7 @@
 
 struct store {
     char *dir;
+    int readonly;      /* a store_open_snapshot() view: no writes, no threads */
     int lockfd;
     MDB_env *env;
     MDB_dbi dbi[ST_NDBI];
@@ -71,6 +72,14 @@ struct store {
     struct snapshot *snap; /* SAVE/BGSAVE copies (snapshot.c), NULL until one */
 };
 
+extern const char *const store_dbi_names[ST_NDBI];
+/* LMDB return code to ST_* code. */
+int store_mdb_rc(int rc);
+/* Replay callback: apply one WAL operation to s->active. */
+int store_replay_apply(void *ud, int op, int dbi, const uint8_t *k, size_t klen,
+                       const uint8_t *v, size_t vlen);
+/* store_close() of a read-only snapshot (store_ro.c). */
+void store_close_readonly(store *s);
 /* snapshot.c: is a copy running (the map must not be resized meanwhile)?
  * snapshot_close waits for it and frees its state (store_close). */
 int snapshot_running(store *s);
