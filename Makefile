@@ -1,6 +1,6 @@
 # lodis — one non-recursive Makefile.
 #
-#   make            build lodis-server (release, build/release/)
+#   make            build lodis-server and lodis-migrate (release, build/release/)
 #   make run        build, then start lodis-server on conf/lodis.conf
 #   make test       unit + integration + diff tests, release and ASan/UBSan builds
 #   make bench      redis-benchmark against lodis and redis-server side by side
@@ -31,21 +31,27 @@ LDLIBS  := -llmdb -lzstd -lev -llua5.1 -lcjson -lm -lpthread
 
 STORAGE_SRC := $(wildcard storage/*.c)
 SERVER_SRC  := $(wildcard server/*.c)
+MIGRATE_SRC := $(wildcard migrate/*.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 STORAGE_OBJ := $(STORAGE_SRC:%.c=$(B)/%.o)
 SERVER_OBJ  := $(SERVER_SRC:%.c=$(B)/%.o)
+MIGRATE_OBJ := $(MIGRATE_SRC:%.c=$(B)/%.o)
 # Server modules that are leaves (libc only) and may be linked into unit tests.
 SERVER_LEAF := $(B)/server/resp.o
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 STORAGE_LIB := $(B)/liblodis-storage.a
 SERVER_BIN  := $(B)/lodis-server
+MIGRATE_BIN := $(B)/lodis-migrate
+# Test helpers built with the binaries (integration tests run them); never installed.
+TOOLS_BIN   := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all setup run test test-unit test-integration test-diff bench install clean lint
 
-all: $(SERVER_BIN)
+all: $(SERVER_BIN) $(MIGRATE_BIN) $(TOOLS_BIN)
 	@ln -sf $(SERVER_BIN) lodis-server
+	@ln -sf $(MIGRATE_BIN) lodis-migrate
 
 setup:
 	@bash scripts/setup
@@ -61,10 +67,22 @@ $(STORAGE_LIB): $(STORAGE_OBJ)
 $(SERVER_BIN): $(SERVER_OBJ) $(STORAGE_LIB)
 	$(CC) $(LDSAN) -o $@ $(SERVER_OBJ) $(STORAGE_LIB) $(LDLIBS)
 
+$(MIGRATE_BIN): $(MIGRATE_OBJ) $(STORAGE_LIB)
+	$(CC) $(LDSAN) -o $@ $(MIGRATE_OBJ) $(STORAGE_LIB) $(LDLIBS)
+
+$(B)/tests/tools/%: tests/tools/%.c $(STORAGE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(STORAGE_LIB) $(LDLIBS)
+
 # The command table's test needs only the table (it defines the procs it checks).
 $(B)/tests/test_cmdtable: tests/unit/test_cmdtable.c $(B)/server/cmdtable.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/server/cmdtable.o -lcmocka
+
+# The dump format's test links the migrate codec and its file framing.
+$(B)/tests/test_dumpfmt: tests/unit/test_dumpfmt.c $(B)/migrate/dumpfmt.o $(B)/migrate/dumpfile.o $(STORAGE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/migrate/dumpfmt.o $(B)/migrate/dumpfile.o $(STORAGE_LIB) $(LDLIBS) -lcmocka
 
 # Regenerate the checked-in table when a spec changes (python3 is a setup dependency).
 server/commands.def: $(wildcard server/commands/*.json) scripts/gen-commands
@@ -89,7 +107,8 @@ bench: setup all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)/etc/lodis
 	install -m 755 $(SERVER_BIN) $(DESTDIR)$(PREFIX)/bin/lodis-server
-	install -m 644 man/lodis-server.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 755 $(MIGRATE_BIN) $(DESTDIR)$(PREFIX)/bin/lodis-migrate
+	install -m 644 man/lodis-server.1 man/lodis-migrate.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 conf/lodis.conf $(DESTDIR)/etc/lodis/lodis.conf
 
 lint:
@@ -97,6 +116,6 @@ lint:
 	bash scripts/check-layers
 
 clean:
-	rm -rf build lodis-server
+	rm -rf build lodis-server lodis-migrate
 
--include $(STORAGE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)
+-include $(STORAGE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(MIGRATE_OBJ:.o=.d)

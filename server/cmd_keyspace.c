@@ -28,15 +28,7 @@
 #define K(i) c->argv[i].p, c->argv[i].len
 
 const char *type_name(int type) {
-    switch (type) {
-    case KS_STRING: return "string";
-    case KS_LIST: return "list";
-    case KS_SET: return "set";
-    case KS_ZSET: return "zset";
-    case KS_HASH: return "hash";
-    case KS_STREAM: return "stream";
-    default: return "none";
-    }
+    return ks_type_name(type);
 }
 
 static int type_from_name(const arg *a) {

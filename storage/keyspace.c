@@ -283,6 +283,55 @@ uint64_t ks_new_id(ks *k) {
     return k->next_id++;
 }
 
+const char *ks_type_name(int type) {
+    switch (type) {
+    case KS_STRING: return "string";
+    case KS_LIST: return "list";
+    case KS_SET: return "set";
+    case KS_ZSET: return "zset";
+    case KS_HASH: return "hash";
+    case KS_STREAM: return "stream";
+    default: return "none";
+    }
+}
+
+int ks_reserve_ids(ks *k, uint64_t below) {
+    if (k->next_id >= below) return ST_OK;
+    k->next_id = below;
+    k->id_hi = below + ID_BLOCK;
+    uint8_t v[8];
+    be64_put(v, k->id_hi);
+    return store_put(k->s, ST_DBI_INFO, "id_hi", 5, v, 8);
+}
+
+int ks_db_slot(ks *k, int db) {
+    return db >= 0 && db < KS_MAX_DBS ? k->map[db] & 0x7f : -1;
+}
+
+void ks_slot_counters(ks *k, int slot, uint64_t *keys, uint64_t *expires) {
+    *keys = k->nkeys[slot & 0x7f];
+    *expires = k->nexp[slot & 0x7f];
+}
+
+int ks_decode_key_entry(const uint8_t *kk, size_t kkl, const uint8_t *v, size_t vl, int *slot,
+                        const uint8_t **key, size_t *klen, ks_meta *m) {
+    if (kkl < 1) return ST_CORRUPT;
+    const uint8_t *fk = NULL;
+    size_t fkl = 0;
+    int rc = meta_decode(v, vl, m, &fk, &fkl);
+    if (rc) return rc;
+    *slot = kk[0] & 0x7f;
+    if (kk[0] & 0x80) {
+        if (!fk || !(m->flags & KS_F_LONGKEY)) return ST_CORRUPT;
+        *key = fk;
+        *klen = fkl;
+    } else {
+        *key = kk + 1;
+        *klen = kkl - 1;
+    }
+    return ST_OK;
+}
+
 static int free_slot(ks *k) {
     for (int i = 0; i < NSLOTS; i++)
         if (!k->slot_used[i]) return i;

@@ -30,6 +30,9 @@
 #define KS_STREAM 6
 #define KS_NONE   255
 
+/* TYPE's name of a KS_* type ("none" for anything else). */
+const char *ks_type_name(int type);
+
 /* Meta flags (on disk: never renumber). */
 #define KS_F_LONGKEY    0x01 /* the keys-DBI key is the hashed form; full key inside */
 #define KS_F_COMPRESSED 0x02 /* string body is zstd */
@@ -137,6 +140,21 @@ uint64_t ks_new_id(ks *k);
 /* Hand the members written under an id that was never published in a meta
  * record (an aborted RESTORE or RDB load) to the background reclaimer. */
 int ks_drop_id(ks *k, uint64_t id, int type);
+/* Make every id handed out from now on >= below, persisted with the next
+ * commit (restore of a dump whose streams carry group and consumer ids of
+ * the source store). */
+int ks_reserve_ids(ks *k, uint64_t below);
+
+/* Raw access for tools that check or copy a store (lodis-migrate).
+ * ks_db_slot: the physical slot (first byte of a keys-DBI key) of logical
+ * database db. ks_decode_key_entry: split a raw keys-DBI entry into its
+ * slot, full user key and meta record (body left as stored: maybe
+ * compressed, see KS_F_COMPRESSED); pointers borrow kk and v.
+ * ks_slot_counters: the persisted key and TTL counters of a slot. */
+int ks_db_slot(ks *k, int db);
+int ks_decode_key_entry(const uint8_t *kk, size_t kkl, const uint8_t *v, size_t vl, int *slot,
+                        const uint8_t **key, size_t *klen, ks_meta *m);
+void ks_slot_counters(ks *k, int slot, uint64_t *keys, uint64_t *expires);
 
 /* Iterate the keys of a database in key order from a resume point.
  * cursor/curlen: the opaque resume position ("" = start), updated to where

@@ -29,13 +29,13 @@
 #include "storage/endian.h"
 #include "storage/store_int.h"
 
-#define FORMAT_VERSION "lodis-1"
+#define FORMAT_VERSION ST_FORMAT
 #define INITIAL_MAP (1ull << 30)
 /* Entries reclamation deletes per transaction: bounds the transaction, and
  * so the pages a long reclamation pins at a time. */
 #define RECLAIM_BUDGET 200000
 
-static const char *dbi_names[ST_NDBI] = {"keys", "sub", "expires", "trash", "info"};
+const char *const store_dbi_names[ST_NDBI] = {"keys", "sub", "expires", "trash", "info"};
 
 static int64_t now_ms(void) {
     struct timeval tv;
@@ -70,7 +70,7 @@ const char *store_strerror(int rc) {
     }
 }
 
-static int mdb_rc(int rc) {
+int store_mdb_rc(int rc) {
     switch (rc) {
     case 0: return ST_OK;
     case MDB_NOTFOUND: return ST_NOTFOUND;
@@ -114,7 +114,8 @@ MDB_txn *store_rtxn(store *s) {
 }
 
 void store_end_tick(store *s) {
-    if (s->rtxn_state == 1) {
+    /* A read-only snapshot keeps its one transaction: it is the snapshot. */
+    if (s->rtxn_state == 1 && !s->readonly) {
         mdb_txn_reset(s->rtxn);
         s->rtxn_state = 2;
     }
@@ -136,7 +137,7 @@ static void rtxn_drop(store *s) {
 static int apply_memtable(store *s, memtable *m, uint64_t gen) {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (rc) return mdb_rc(rc);
+    if (rc) return store_mdb_rc(rc);
     for (int d = 0; d < m->nlists && rc == 0; d++) {
         MDB_cursor *cur;
         rc = mdb_cursor_open(txn, s->dbi[d], &cur);
@@ -184,7 +185,7 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
     }
     if (rc) {
         mdb_txn_abort(txn);
-        return mdb_rc(rc);
+        return store_mdb_rc(rc);
     }
     rc = mdb_txn_commit(txn);
     if (rc == 0) {
@@ -193,7 +194,7 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
         s->reclaim_more = more;
         pthread_mutex_unlock(&s->mu);
     }
-    return mdb_rc(rc);
+    return store_mdb_rc(rc);
 }
 
 /* A transaction that only reclaims (no memtable): the checkpoint thread
@@ -201,12 +202,12 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
 static int reclaim_only(store *s) {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (rc) return mdb_rc(rc);
+    if (rc) return store_mdb_rc(rc);
     int more = 0;
     long n = s->reclaim(txn, s->dbi, RECLAIM_BUDGET, &more);
     if (n < 0) {
         mdb_txn_abort(txn);
-        return mdb_rc((int)-n);
+        return store_mdb_rc((int)-n);
     }
     if (n == 0) {
         mdb_txn_abort(txn);
@@ -220,7 +221,7 @@ static int reclaim_only(store *s) {
     if (rc == 0) s->reclaimed += (uint64_t)n;
     s->reclaim_more = rc == 0 && more;
     pthread_mutex_unlock(&s->mu);
-    return mdb_rc(rc);
+    return store_mdb_rc(rc);
 }
 
 void store_set_reclaim(store *s, long (*fn)(MDB_txn *, const MDB_dbi *, long, int *)) {
@@ -325,7 +326,7 @@ static int grow_map(store *s) {
     if (rc) {
         store_logf(s, 3, "cannot grow the LMDB map to %llu bytes: %s", (unsigned long long)n,
                    mdb_strerror(rc));
-        return mdb_rc(rc);
+        return store_mdb_rc(rc);
     }
     s->mapsize = n;
     store_logf(s, 1, "LMDB map grown to %llu MiB", (unsigned long long)(n >> 20));
@@ -402,6 +403,7 @@ static void wait_checkpoint(store *s) {
 }
 
 void store_cron(store *s, int64_t now) {
+    if (s->readonly) return;
     store_poll(s);
     resubmit_if_due(s, now);
     /* A checkpoint rewrites every LMDB page it touches, so under heavy
@@ -428,6 +430,7 @@ void store_cron(store *s, int64_t now) {
 }
 
 int store_checkpoint_sync(store *s) {
+    if (s->readonly) return ST_OK;
     int rc = store_commit(s);
     if (rc != ST_OK) return rc;
     for (int round = 0; round < 16; round++) {
@@ -464,7 +467,7 @@ int store_get(store *s, int dbi, const void *k, size_t klen, const uint8_t **v, 
     if (!t) return ST_IO;
     MDB_val mk = {klen, (void *)k}, mv;
     int rc = mdb_get(t, s->dbi[dbi], &mk, &mv);
-    if (rc) return mdb_rc(rc);
+    if (rc) return store_mdb_rc(rc);
     *v = mv.mv_data;
     *vlen = mv.mv_size;
     return ST_OK;
@@ -486,6 +489,7 @@ static int batch_op(store *s, int op, int dbi, const void *k, size_t klen, const
 }
 
 int store_put(store *s, int dbi, const void *k, size_t klen, const void *v, size_t vlen) {
+    if (s->readonly) return ST_INVALID;
     if (klen == 0 || klen > 511) return ST_INVALID;
     if (vlen > UINT32_MAX - 64) return ST_TOOBIG;
     int rc = batch_op(s, WAL_OP_PUT, dbi, k, klen, v, vlen);
@@ -495,6 +499,7 @@ int store_put(store *s, int dbi, const void *k, size_t klen, const void *v, size
 }
 
 int store_del(store *s, int dbi, const void *k, size_t klen) {
+    if (s->readonly) return ST_INVALID;
     if (klen == 0 || klen > 511) return ST_INVALID;
     int rc = batch_op(s, WAL_OP_DEL, dbi, k, klen, NULL, 0);
     if (rc) return rc;
@@ -552,8 +557,8 @@ int store_commit(store *s) {
 /* ------------------------------------------------------------------ */
 /* open / close                                                        */
 
-static int replay_apply(void *ud, int op, int dbi, const uint8_t *k, size_t klen,
-                        const uint8_t *v, size_t vlen) {
+int store_replay_apply(void *ud, int op, int dbi, const uint8_t *k, size_t klen,
+                       const uint8_t *v, size_t vlen) {
     store *s = ud;
     if (klen == 0 || klen > 511) return ST_CORRUPT;
     if (mt_put(s->active, dbi, k, klen, v, vlen, op == WAL_OP_DEL) != 0) return ST_NOMEM;
@@ -579,15 +584,15 @@ static int init_info(store *s, char *err, size_t errlen) {
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) {
         snprintf(err, errlen, "cannot begin LMDB transaction: %s", mdb_strerror(rc));
-        return mdb_rc(rc);
+        return store_mdb_rc(rc);
     }
     for (int i = 0; i < ST_NDBI; i++) {
-        rc = mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, &s->dbi[i]);
+        rc = mdb_dbi_open(txn, store_dbi_names[i], MDB_CREATE, &s->dbi[i]);
         if (rc) {
             mdb_txn_abort(txn);
-            snprintf(err, errlen, "cannot open LMDB database '%s': %s", dbi_names[i],
+            snprintf(err, errlen, "cannot open LMDB database '%s': %s", store_dbi_names[i],
                      mdb_strerror(rc));
-            return mdb_rc(rc);
+            return store_mdb_rc(rc);
         }
     }
     MDB_val k = {6, "format"}, v;
@@ -626,12 +631,12 @@ static int init_info(store *s, char *err, size_t errlen) {
     if (rc) {
         mdb_txn_abort(txn);
         snprintf(err, errlen, "cannot initialise store: %s", mdb_strerror(rc));
-        return mdb_rc(rc);
+        return store_mdb_rc(rc);
     }
     rc = mdb_txn_commit(txn);
     if (rc) {
         snprintf(err, errlen, "cannot commit store header: %s", mdb_strerror(rc));
-        return mdb_rc(rc);
+        return store_mdb_rc(rc);
     }
     return ST_OK;
 }
@@ -702,7 +707,7 @@ store *store_open(const store_opts *o, int *rcp, char *err, size_t errlen) {
     rc = mdb_env_open(s->env, s->dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
     if (rc) {
         snprintf(err, errlen, "cannot open LMDB environment in %s: %s", s->dir, mdb_strerror(rc));
-        rc = mdb_rc(rc);
+        rc = store_mdb_rc(rc);
         if (rc == ST_IO && (fsize > 0)) rc = ST_CORRUPT;
         goto fail;
     }
@@ -716,7 +721,7 @@ store *store_open(const store_opts *o, int *rcp, char *err, size_t errlen) {
         goto fail;
     }
     uint64_t ckgen = read_wal_gen(s), maxgen = 0, records = 0;
-    rc = wal_replay(&s->w, ckgen, replay_apply, s, &maxgen, &records, err, errlen);
+    rc = wal_replay(&s->w, ckgen, store_replay_apply, s, &maxgen, &records, err, errlen);
     if (rc) goto fail;
     s->st.replayed_records = records;
     rc = wal_start_segment(&s->w, maxgen + 1);
@@ -751,6 +756,10 @@ fail:
 
 void store_close(store *s) {
     if (!s) return;
+    if (s->readonly) {
+        store_close_snapshot(s);
+        return;
+    }
     int rc = store_checkpoint_sync(s);
     if (rc != ST_OK)
         store_logf(s, 3, "final checkpoint failed (%s): the WAL keeps the data",
@@ -782,11 +791,12 @@ void store_close(store *s) {
 /* misc                                                                */
 
 int store_snapshot(store *s, const char *path) {
+    if (s->readonly) return ST_INVALID;
     int rc = store_checkpoint_sync(s);
     if (rc != ST_OK) return rc;
     if (mkdir_p(path) != 0) return ST_IO;
     rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
-    return mdb_rc(rc);
+    return store_mdb_rc(rc);
 }
 
 void store_set_fsync(store *s, int mode) {

@@ -33,6 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The on-disk format this build reads and writes (info/format). */
+#define ST_FORMAT "lodis-1"
+
 /* Return codes. Never renumber: tests print them. */
 #define ST_OK         0
 #define ST_NOTFOUND   (-1)
@@ -82,6 +85,19 @@ void store_opts_default(store_opts *o);
 /* Open (creating if needed) the store in o->dir and replay its WAL.
  * On failure returns NULL code in *rc and a message for the user in err. */
 store *store_open(const store_opts *o, int *rc, char *err, size_t errlen);
+
+/* Open dir read-only at one consistent point in time ("any process": a
+ * running lodis-server may hold the directory): LMDB at its last checkpoint
+ * (one read transaction, held until store_close) plus the WAL after that
+ * checkpoint up to its last whole record, replayed into a private memtable.
+ * Nothing in dir is written. Reads (store_get, cursors) work as usual;
+ * store_put/store_del return ST_INVALID; store_end_tick keeps the snapshot.
+ * The held transaction pins the pages it sees: while it lives, the server's
+ * data.mdb grows by the pages its checkpoints rewrite. Errors: ST_NOTFOUND
+ * (no data.mdb), ST_CORRUPT (not a lodis-1 directory), ST_BUSY (the server
+ * checkpointed during every attempt), ST_IO, ST_NOMEM; err says which and
+ * what to do. See docs/storage.md, "Read-only snapshots". */
+store *store_open_snapshot(const char *dir, int *rc, char *err, size_t errlen);
 
 /* Checkpoint everything, stop the threads, close. Safe with NULL. */
 void store_close(store *s);

@@ -15,6 +15,7 @@
 
 struct store {
     char *dir;
+    int readonly;      /* a store_open_snapshot() view: no writes, no threads */
     int lockfd;
     MDB_env *env;
     MDB_dbi dbi[ST_NDBI];
@@ -68,6 +69,15 @@ struct store {
     int reclaim_more;
     uint64_t reclaimed; /* total entries deleted by reclamation */
 };
+
+extern const char *const store_dbi_names[ST_NDBI];
+/* LMDB return code to ST_* code. */
+int store_mdb_rc(int rc);
+/* Replay callback: apply one WAL operation to s->active. */
+int store_replay_apply(void *ud, int op, int dbi, const uint8_t *k, size_t klen,
+                       const uint8_t *v, size_t vlen);
+/* store_close() of a read-only snapshot (store_ro.c). */
+void store_close_snapshot(store *s);
 
 /* Register the reclamation callback (keyspace.c does at ks_open). */
 void store_set_reclaim(store *s, long (*fn)(MDB_txn *, const MDB_dbi *, long, int *));

@@ -182,7 +182,7 @@ int wal_replay(wal *w, uint64_t after_gen, wal_apply_fn fn, void *ud, uint64_t *
         char path[4096];
         seg_path(w, gens[i], path, sizeof path);
         if (gens[i] <= after_gen) {
-            unlink(path); /* already checkpointed */
+            if (!w->readonly) unlink(path); /* already checkpointed */
             continue;
         }
         int fd = open(path, O_RDONLY);

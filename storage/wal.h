@@ -27,6 +27,7 @@ typedef struct wal {
     uint64_t off;     /* bytes written in the current segment */
     uint64_t alloc;   /* bytes preallocated in the current segment */
     uint64_t segsize; /* preallocation unit */
+    int readonly;     /* a reader of another process's log: never unlink */
 } wal;
 
 typedef int (*wal_apply_fn)(void *ud, int op, int dbi, const uint8_t *k, size_t klen,

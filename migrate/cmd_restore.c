@@ -1,0 +1,407 @@
+/* cmd_restore.c — lodis-migrate restore FILE -d DATADIR [--replace] [--db N ...]
+ *
+ * Two passes over the dump. The first verifies the whole file (trailer,
+ * CRC-32C, then every record and the end record's counts) and writes
+ * nothing, so a damaged or truncated dump is refused before the target is
+ * touched. The second writes through storage/'s one write path
+ * (ks_write_meta for keys, cm_put/store_put for members, in ticks of a few
+ * thousand operations, each one WAL record), like a client would.
+ *
+ * Target: a missing or empty directory is staged -- written as
+ * DATADIR.restore-PID and renamed into place when complete -- so an error
+ * or Ctrl-C leaves nothing behind. An existing store needs --replace: the
+ * databases being restored are emptied first (FLUSHDB, O(1)) and written in
+ * place; other databases are kept. The store's LOCK keeps a running server
+ * and the restore apart. */
+#include "migrate/migrate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "migrate/dumpfile.h"
+#include "migrate/progress.h"
+#include "storage/keyspace.h"
+#include "storage/t_hash.h"
+
+#define TICK_OPS 20000
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "Usage: lodis-migrate restore FILE -d DATADIR [--replace] [--db N ...] [--quiet]\n\n"
+            "Load a dump written by 'lodis-migrate dump' into DATADIR. The whole file is\n"
+            "verified before anything is written. DATADIR must be missing or empty, or hold a\n"
+            "lodis store (stopped) and --replace be given.\n\n"
+            "  -d, --dir DATADIR  target data directory\n"
+            "  --replace          restore into an existing store: each database being\n"
+            "                     restored is emptied first; the others are kept\n"
+            "  --db N             restore only database N (repeatable); default all\n"
+            "  -q, --quiet        no progress output\n");
+}
+
+typedef struct rs_ctx {
+    const char *file;
+    uint64_t dbmask; /* databases to restore */
+    uint64_t present; /* databases in the dump */
+    uint64_t keys_total, keys;
+    uint64_t id_hi;
+    char err[512];
+} rs_ctx;
+
+/* Pass 1: read every record, check structure and counts; write nothing. */
+static int verify(rs_ctx *c) {
+    dfr r;
+    if (dfr_open(&r, c->file, c->err, sizeof c->err) != 0) {
+        dfr_close(&r);
+        return -1;
+    }
+    df_rec rec;
+    df_entry e;
+    uint64_t keys = 0, entries = 0, libs = 0;
+    int began = 0, ended = 0, rc, db = -1;
+    while ((rc = dfr_next_rec(&r, &rec, c->err, sizeof c->err)) == 1) {
+        if (mig_interrupted) break;
+        if (ended) {
+            snprintf(c->err, sizeof c->err, "records after the end record");
+            rc = -1;
+            break;
+        }
+        if (!began && rec.tag != DF_REC_BEGIN) {
+            snprintf(c->err, sizeof c->err, "the dump does not start with its begin record");
+            rc = -1;
+            break;
+        }
+        switch (rec.tag) {
+        case DF_REC_BEGIN:
+            if (began || rec.u.begin.fmtlen != strlen(ST_FORMAT) ||
+                memcmp(rec.u.begin.fmt, ST_FORMAT, rec.u.begin.fmtlen)) {
+                snprintf(c->err, sizeof c->err, "the dump holds store format '%.*s'; this "
+                                                "lodis-migrate restores '%s'",
+                         (int)(rec.u.begin.fmtlen > 32 ? 32 : rec.u.begin.fmtlen),
+                         (const char *)rec.u.begin.fmt, ST_FORMAT);
+                rc = -1;
+            }
+            c->id_hi = rec.u.begin.id_hi;
+            began = 1;
+            break;
+        case DF_REC_DB:
+            if (rec.u.db >= KS_MAX_DBS) {
+                snprintf(c->err, sizeof c->err, "database %u out of range", rec.u.db);
+                rc = -1;
+            }
+            db = (int)rec.u.db;
+            c->present |= 1ull << db;
+            break;
+        case DF_REC_KEY:
+            if (db < 0) {
+                snprintf(c->err, sizeof c->err, "a key before any database record");
+                rc = -1;
+                break;
+            }
+            keys++;
+            if (c->dbmask & (1ull << db)) c->keys_total++;
+            while ((rc = dfr_next_entry(&r, &e, c->err, sizeof c->err)) == 1 &&
+                   e.form != DF_ENT_END)
+                entries++;
+            if (rc == 1) rc = 0;
+            break;
+        case DF_REC_FUNC: libs++; break;
+        case DF_REC_END:
+            if (rec.u.end.keys != keys || rec.u.end.entries != entries ||
+                rec.u.end.libs != libs) {
+                snprintf(c->err, sizeof c->err, "counts do not match the end record");
+                rc = -1;
+            }
+            ended = 1;
+            break;
+        }
+        if (rc < 0) break;
+        rc = 1;
+    }
+    dfr_close(&r);
+    if (mig_interrupted) {
+        snprintf(c->err, sizeof c->err, "interrupted while verifying; nothing was written");
+        return -1;
+    }
+    if (rc < 0) return -1;
+    if (!ended) {
+        snprintf(c->err, sizeof c->err, "the dump has no end record (truncated)");
+        return -1;
+    }
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void rm_tree(const char *path) {
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* 0 missing, 1 empty directory, 2 holds a lodis store, -1 something else. */
+static int target_state(const char *dir) {
+    struct stat st;
+    if (stat(dir, &st) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return -1;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    if (access(p, F_OK) == 0) return 2;
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) n++;
+    closedir(d);
+    return n ? -1 : 1;
+}
+
+static void store_log(void *ud, int level, const char *msg) {
+    (void)ud;
+    if (level >= 3) fprintf(stderr, "lodis-migrate: storage: %s\n", msg);
+}
+
+typedef struct writer {
+    store *s;
+    ks *k;
+    long ops;
+} writer;
+
+static int tick(writer *w) {
+    int rc = ks_flush_counters(w->k);
+    if (rc == ST_OK) rc = store_commit(w->s);
+    store_end_tick(w->s);
+    store_cron(w->s, mig_wall_ms());
+    w->ops = 0;
+    return rc;
+}
+
+/* Pass 2. */
+static int load(rs_ctx *c, writer *w, int replace, int quiet) {
+    dfr r;
+    if (dfr_open(&r, c->file, c->err, sizeof c->err) != 0) {
+        dfr_close(&r);
+        return -1;
+    }
+    int rc = ks_reserve_ids(w->k, c->id_hi);
+    if (replace)
+        for (int db = 0; db < KS_MAX_DBS && rc == ST_OK; db++)
+            if (c->dbmask & c->present & (1ull << db)) rc = ks_flushdb(w->k, db);
+    if (rc == ST_OK) rc = tick(w);
+    progress pr;
+    progress_start(&pr, "restore", c->keys_total, quiet);
+    df_rec rec;
+    df_entry e;
+    int db = 0, got;
+    uint8_t *copy = NULL;
+    size_t copycap = 0;
+    while (rc == ST_OK && (got = dfr_next_rec(&r, &rec, c->err, sizeof c->err)) == 1) {
+        if (mig_interrupted) break;
+        if (rec.tag == DF_REC_DB) {
+            db = (int)rec.u.db;
+        } else if (rec.tag == DF_REC_FUNC) {
+            size_t kl = 3 + rec.u.func.nlen;
+            uint8_t *key = malloc(kl);
+            if (!key) {
+                rc = ST_NOMEM;
+                break;
+            }
+            memcpy(key, "fn:", 3);
+            memcpy(key + 3, rec.u.func.name, rec.u.func.nlen);
+            rc = store_put(w->s, ST_DBI_INFO, key, kl, rec.u.func.code, rec.u.func.clen);
+            free(key);
+        } else if (rec.tag == DF_REC_KEY) {
+            int want = (c->dbmask >> db) & 1;
+            df_key kr = rec.u.key;
+            /* The record's bytes move as entries are read: keep a copy. */
+            size_t need = kr.klen + kr.hdrlen + kr.bodylen + 1;
+            if (want && need > copycap) {
+                free(copy);
+                copycap = need * 2;
+                copy = malloc(copycap);
+                if (!copy) {
+                    rc = ST_NOMEM;
+                    break;
+                }
+            }
+            if (want) {
+                memcpy(copy, kr.key, kr.klen);
+                memcpy(copy + kr.klen, kr.hdr, kr.hdrlen);
+                memcpy(copy + kr.klen + kr.hdrlen, kr.body, kr.bodylen);
+                kr.key = copy;
+                kr.hdr = copy + kr.klen;
+                kr.body = copy + kr.klen + kr.hdrlen;
+            }
+            uint64_t id = want && kr.type != KS_STRING ? ks_new_id(w->k) : 0;
+            while (rc == ST_OK && (got = dfr_next_entry(&r, &e, c->err, sizeof c->err)) == 1 &&
+                   e.form != DF_ENT_END) {
+                if (!want) continue;
+                if (!id) {
+                    snprintf(c->err, sizeof c->err, "a string key with members");
+                    got = -1;
+                    break;
+                }
+                if (e.form == DF_ENT_PLAIN) {
+                    uint8_t sk[512];
+                    size_t skl = ks_subkey(sk, id, e.a, e.alen);
+                    rc = store_put(w->s, ST_DBI_SUB, sk, skl, e.b, e.blen);
+                } else {
+                    rc = cm_put(w->k, id, e.kind, e.a, e.alen, e.b, e.blen, e.c, e.clen, NULL);
+                }
+                if (++w->ops >= TICK_OPS && rc == ST_OK) rc = tick(w);
+            }
+            if (got < 0) break;
+            if (!want || rc != ST_OK) continue;
+            ks_meta m = {.type = kr.type,
+                         .flags = kr.flags,
+                         .expire = kr.expire,
+                         .id = id,
+                         .count = kr.count,
+                         .hdr = kr.hdr,
+                         .hdrlen = kr.hdrlen,
+                         .val = kr.body,
+                         .vlen = kr.bodylen};
+            rc = ks_write_meta(w->k, db, kr.key, kr.klen, &m);
+            c->keys++;
+            if (++w->ops >= TICK_OPS && rc == ST_OK) rc = tick(w);
+            progress_update(&pr, c->keys, r.consumed);
+        }
+    }
+    free(copy);
+    if (rc == ST_OK) rc = tick(w);
+    pr.bytes = r.consumed;
+    dfr_close(&r);
+    if (rc != ST_OK) {
+        snprintf(c->err, sizeof c->err, "writing to the store failed: %s%s", store_strerror(rc),
+                 rc == ST_NOSPACE ? "; free some disk space and run the restore again" : "");
+        return -1;
+    }
+    if (mig_interrupted) {
+        snprintf(c->err, sizeof c->err, "interrupted");
+        return -1;
+    }
+    if (got < 0) return -1;
+    progress_done(&pr);
+    return 0;
+}
+
+int mig_cmd_restore(int argc, char **argv) {
+    if (mig_wants_help(argc, argv)) {
+        usage(stdout);
+        return MIG_EXIT_OK;
+    }
+    rs_ctx *c = calloc(1, sizeof *c);
+    if (!c) return MIG_EXIT_FAIL;
+    const char *dir = NULL;
+    int replace = 0, quiet = 0, status = MIG_EXIT_USAGE;
+    uint64_t mask = 0;
+    for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--dir")) && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!strcmp(argv[i], "--replace")) {
+            replace = 1;
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n >= KS_MAX_DBS) {
+                mig_err("restore: --db takes a database number 0..%d", KS_MAX_DBS - 1);
+                goto done;
+            }
+            mask |= 1ull << n;
+        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if (argv[i][0] == '-' || c->file) {
+            mig_err("restore: unexpected argument '%s'; see 'lodis-migrate restore --help'",
+                    argv[i]);
+            goto done;
+        } else {
+            c->file = argv[i];
+        }
+    }
+    if (!c->file || !dir) {
+        usage(stderr);
+        goto done;
+    }
+    c->dbmask = mask ? mask : ~0ull;
+    mig_trap_signals();
+    int state = target_state(dir);
+    if (state < 0) {
+        mig_err("restore: %s is not empty and holds no lodis store; choose an empty or new "
+                "directory", dir);
+        goto done;
+    }
+    if (state == 2 && !replace) {
+        mig_err("restore: %s already holds a lodis store; add --replace to overwrite the "
+                "databases in the dump, or restore into a new directory", dir);
+        goto done;
+    }
+    if (verify(c) != 0) {
+        mig_err("restore: %s: %s; %s was not changed", c->file, c->err, dir);
+        status = MIG_EXIT_FAIL;
+        goto done;
+    }
+    status = MIG_EXIT_FAIL;
+    char staged[4096];
+    const char *target = dir;
+    if (state < 2) {
+        size_t n = strlen(dir);
+        while (n > 1 && dir[n - 1] == '/') n--;
+        snprintf(staged, sizeof staged, "%.*s.restore-%d", (int)n, dir, (int)getpid());
+        target = staged;
+    }
+    store_opts o;
+    store_opts_default(&o);
+    o.dir = target;
+    o.fsync = ST_FSYNC_NO; /* the final checkpoint is synced; a crash means run it again */
+    o.memtable_budget = 128u << 20;
+    o.log = store_log;
+    char err[512] = "";
+    int rc;
+    writer w = {0};
+    w.s = store_open(&o, &rc, err, sizeof err);
+    if (!w.s) {
+        mig_err("restore: %s%s", err,
+                rc == ST_BUSY ? " (stop the lodis-server using it first)" : "");
+        if (target != dir) rm_tree(target);
+        goto done;
+    }
+    w.k = ks_open(w.s, KS_MAX_DBS, &rc);
+    int ok = w.k && load(c, &w, replace, quiet) == 0;
+    if (!w.k) snprintf(c->err, sizeof c->err, "cannot open the keyspace: %s", store_strerror(rc));
+    ks_close(w.k);
+    store_close(w.s);
+    if (!ok) {
+        if (target != dir) {
+            rm_tree(target);
+            mig_err("restore: %s; %s was not changed", c->err, dir);
+        } else {
+            mig_err("restore: %s; %s is partly restored: run the restore again with --replace",
+                    c->err, dir);
+        }
+        goto done;
+    }
+    if (target != dir) {
+        if (state == 1) rmdir(dir);
+        if (rename(target, dir) != 0) {
+            mig_err("restore: cannot rename %s to %s: %s; the restored store is in %s", target,
+                    dir, strerror(errno), target);
+            goto done;
+        }
+    }
+    if (!quiet)
+        fprintf(stderr, "restore: %llu keys into %s\n", (unsigned long long)c->keys, dir);
+    status = MIG_EXIT_OK;
+done:
+    free(c);
+    return status;
+}
