@@ -25,7 +25,7 @@ int rdb_is_object_type(int t) {
 }
 
 void rdb_limits_default(rdb_limits *l) {
-    l->hash_max_listpack_entries = 128;
+    l->hash_max_listpack_entries = 512;
     l->hash_max_listpack_value = 64;
     l->set_max_intset_entries = 512;
     l->zset_max_listpack_entries = 128;

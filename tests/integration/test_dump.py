@@ -55,7 +55,8 @@ def fill(c, with_ttl=True):
     c.zadd("z:binary", {os.urandom(40): i for i in range(20)})
     # hashes: listpack, hashtable by count, by value length, long fields
     c.hset("h:small", mapping={"f": "v", "n": "123", "neg": "-9", "empty": ""})
-    c.hset("h:big", mapping={"f%d" % i: "v%d" % i for i in range(300)})
+    c.hset("h:big", mapping={"f%d" % i: "v%d" % i for i in range(600)})
+    c.hset("h:mid", mapping={"f%d" % i: "v%d" % i for i in range(300)})
     c.hset("h:longval", mapping={"a": "V" * 65, "b": "2"})
     c.hset("h:longfield", mapping={"F" * LONG: "x", "y": "Y" * LONG})
     c.hset("h:bin", mapping={os.urandom(10): os.urandom(100) for _ in range(10)})
