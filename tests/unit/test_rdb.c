@@ -27,6 +27,7 @@
 #include "tests/unit/harness.h"
 
 #include "tests/unit/fx.h"
+#include "tests/unit/zlbuild.h"
 
 static rdb_limits lim;
 
@@ -268,12 +269,234 @@ static void test_legacy_and_invalid(void **state) {
     assert_int_equal(ks_dbsize(f->k, 0), 3);
 }
 
+/* Wrap a ziplist as an RDB object of the given type. */
+static void zl_object(rdb_buf *b, int type, zlb *z) {
+    size_t n = zl_finish(z);
+    b->len = 0;
+    rdb_put_byte(b, (uint8_t)type);
+    rdb_put_string(b, z->b, n, 1);
+}
+
+static void expect_list(ks *k, const char *key, const char *const *want, size_t n) {
+    tl_list l;
+    assert_int_equal(tl_open(&l, k, 0, key, strlen(key)), ST_OK);
+    assert_int_equal(l.m.count, n);
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *v;
+        size_t vl;
+        assert_int_equal(tl_get(&l, i, &v, &vl), ST_OK);
+        assert_int_equal(vl, strlen(want[i]));
+        assert_memory_equal(v, want[i], vl);
+    }
+}
+
+/* Redis 2.6 to 6.2 forms: ziplist lists, quicklist v1 (ziplist nodes),
+ * ziplist hashes and zsets; Redis 7.2's listpack sets. */
+static void test_legacy_packed(void **state) {
+    fx *f = *state;
+    rdb_buf b = {0};
+    zlb z;
+    zl_init(&z);
+    zl_str(&z, "a");
+    zl_entry(&z, (const uint8_t[]){0xF4}, 1, "", 0); /* 3 */
+    zl_entry(&z, (const uint8_t[]){0xC0}, 1, "\x2c\x01", 2);
+    zl_object(&b, RDB_TYPE_LIST_ZIPLIST, &z);
+    assert_int_equal(decode_bytes(f->k, b.p, b.len, "zl"), ST_OK);
+    const char *want[] = {"a", "3", "300"};
+    expect_list(f->k, "zl", want, 3);
+
+    /* quicklist v1: two ziplist nodes */
+    b.len = 0;
+    rdb_put_byte(&b, RDB_TYPE_LIST_QUICKLIST);
+    rdb_put_len(&b, 2);
+    for (int node = 0; node < 2; node++) {
+        zl_init(&z);
+        zl_str(&z, node ? "c" : "a");
+        zl_str(&z, node ? "d" : "b");
+        size_t n = zl_finish(&z);
+        rdb_put_string(&b, z.b, n, 1);
+    }
+    assert_int_equal(decode_bytes(f->k, b.p, b.len, "ql"), ST_OK);
+    const char *want2[] = {"a", "b", "c", "d"};
+    expect_list(f->k, "ql", want2, 4);
+
+    /* ziplist hash, with a repeated field refused */
+    zl_init(&z);
+    zl_str(&z, "f");
+    zl_str(&z, "v");
+    zl_str(&z, "n");
+    zl_entry(&z, (const uint8_t[]){0xFE}, 1, "\xfb", 1); /* -5 */
+    zl_object(&b, RDB_TYPE_HASH_ZIPLIST, &z);
+    assert_int_equal(decode_bytes(f->k, b.p, b.len, "zh"), ST_OK);
+    th_hash h;
+    const uint8_t *v;
+    size_t vl;
+    assert_int_equal(th_open(&h, f->k, 0, "zh", 2), ST_OK);
+    assert_int_equal(th_get(&h, "n", 1, &v, &vl), ST_OK);
+    assert_true(vl == 2 && !memcmp(v, "-5", 2));
+    zl_init(&z);
+    zl_str(&z, "f");
+    zl_str(&z, "v");
+    zl_str(&z, "f");
+    zl_str(&z, "w");
+    zl_object(&b, RDB_TYPE_HASH_ZIPLIST, &z);
+    assert_int_equal(decode_bytes(f->k, b.p, b.len, "zh2"), ST_CORRUPT);
+    zl_init(&z); /* odd number of elements */
+    zl_str(&z, "f");
+    zl_object(&b, RDB_TYPE_HASH_ZIPLIST, &z);
+    assert_int_equal(decode_bytes(f->k, b.p, b.len, "zh3"), ST_CORRUPT);
+
+    /* ziplist zset: text and integer scores */
+    zl_init(&z);
+    zl_str(&z, "a");
+    zl_str(&z, "1.25");
+    zl_str(&z, "b");
+    zl_entry(&z, (const uint8_t[]){0xF3}, 1, "", 0); /* 2 */
+    zl_object(&b, RDB_TYPE_ZSET_ZIPLIST, &z);
+    assert_int_equal(decode_bytes(f->k, b.p, b.len, "zz"), ST_OK);
+    ks_meta m;
+    double sc;
+    assert_int_equal(ks_lookup(f->k, 0, "zz", 2, KS_ZSET, &m), ST_OK);
+    assert_int_equal(m.count, 2);
+    assert_int_equal(tz_get(f->k, m.id, "a", 1, &sc), ST_OK);
+    assert_true(sc == 1.25);
+    assert_int_equal(tz_get(f->k, m.id, "b", 1, &sc), ST_OK);
+    assert_true(sc == 2);
+    ks_meta_release(&m);
+
+    /* Redis 7.2 listpack set: all integers -> intset */
+    lp_writer w;
+    lpw_init(&w);
+    lpw_add(&w, "7", 1);
+    lpw_add(&w, "-70000", 6);
+    assert_int_equal(lpw_finish(&w), ST_OK);
+    b.len = 0;
+    rdb_put_byte(&b, RDB_TYPE_SET_LISTPACK);
+    rdb_put_string(&b, w.b.p, w.b.len, 1);
+    lpw_free(&w);
+    assert_int_equal(decode_bytes(f->k, b.p, b.len, "ls"), ST_OK);
+    ts_set s;
+    assert_int_equal(ts_open(&s, f->k, 0, "ls", 2), ST_OK);
+    assert_int_equal(s.m.count, 2);
+    assert_false(s.flags & TS_F_HT);
+    assert_int_equal(ts_ismember(&s, "-70000", 6), 1);
+    rdb_buf_free(&b);
+}
+
+/* A one-node stream with a group, in RDB stream format v1, v2 or v3. */
+static void stream_object(rdb_buf *b, int type, int damage) {
+    lp_writer w;
+    lpw_init(&w);
+    lpw_add_int(&w, 2); /* count */
+    lpw_add_int(&w, 1); /* deleted */
+    lpw_add_int(&w, 1); /* master fields */
+    lpw_add(&w, "f", 1);
+    lpw_add_int(&w, 0);
+    lpw_add_int(&w, 2); /* 5-0: same fields */
+    lpw_add_int(&w, 0);
+    lpw_add_int(&w, 0);
+    lpw_add(&w, "v1", 2);
+    lpw_add_int(&w, 4);
+    lpw_add_int(&w, 3); /* 5-1: deleted */
+    lpw_add_int(&w, 0);
+    lpw_add_int(&w, 1);
+    lpw_add(&w, "gone", 4);
+    lpw_add_int(&w, 4);
+    lpw_add_int(&w, 0); /* 5-2: its own fields */
+    lpw_add_int(&w, 0);
+    lpw_add_int(&w, 2);
+    lpw_add_int(&w, 1);
+    lpw_add(&w, "g", 1);
+    lpw_add(&w, "v2", 2);
+    lpw_add_int(&w, damage == 1 ? 7 : 6);
+    assert_int_equal(lpw_finish(&w), ST_OK);
+    uint8_t key[16] = {0};
+    key[7] = 5;
+    b->len = 0;
+    rdb_put_byte(b, (uint8_t)type);
+    rdb_put_len(b, 1);
+    rdb_put_string(b, key, 16, 0);
+    rdb_put_string(b, w.b.p, w.b.len, 0);
+    lpw_free(&w);
+    rdb_put_len(b, 2);
+    rdb_put_len(b, 5);
+    rdb_put_len(b, 2);
+    if (type >= RDB_TYPE_STREAM_LISTPACKS_2) {
+        rdb_put_len(b, 5);
+        rdb_put_len(b, 0);
+        rdb_put_len(b, 5);
+        rdb_put_len(b, 1);
+        rdb_put_len(b, 3);
+    }
+    rdb_put_len(b, 1);
+    rdb_put_string(b, "grp", 3, 0);
+    rdb_put_len(b, 5);
+    rdb_put_len(b, 2);
+    if (type >= RDB_TYPE_STREAM_LISTPACKS_2) rdb_put_len(b, 2);
+    rdb_put_len(b, 1); /* PEL: 5-0 */
+    rdb_put_raw(b, key, 16);
+    rdb_put_u64le(b, 1234);
+    rdb_put_len(b, 3);
+    rdb_put_len(b, 1); /* consumer */
+    rdb_put_string(b, "alice", 5, 0);
+    rdb_put_u64le(b, 999);
+    if (type >= RDB_TYPE_STREAM_LISTPACKS_3) rdb_put_u64le(b, 1000);
+    rdb_put_len(b, damage == 2 ? 0 : 1);
+    if (damage != 2) rdb_put_raw(b, key, 16);
+}
+
+static void test_stream_versions(void **state) {
+    fx *f = *state;
+    rdb_buf b = {0};
+    const int types[] = {RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2,
+                         RDB_TYPE_STREAM_LISTPACKS_3};
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "x%d", i);
+        stream_object(&b, types[i], 0);
+        assert_int_equal(decode_bytes(f->k, b.p, b.len, key), ST_OK);
+        ks_meta m;
+        assert_int_equal(ks_lookup(f->k, 0, key, 2, KS_STREAM, &m), ST_OK);
+        assert_int_equal(m.count, 2);
+        strm_hdr h;
+        strm_hdr_decode(m.hdr, m.hdrlen, &h);
+        assert_true(h.last.ms == 5 && h.last.seq == 2 && h.first.seq == 0 && h.ngroups == 1);
+        assert_int_equal(h.added, i == 0 ? 2 : 3);
+        const uint8_t *v;
+        size_t vl;
+        strm_id e0 = {5, 0}, e1 = {5, 1}, e2 = {5, 2};
+        assert_int_equal(strm_entry_get(ks_store(f->k), m.id, e0, &v, &vl), ST_OK);
+        assert_int_equal(strm_entry_get(ks_store(f->k), m.id, e1, &v, &vl), ST_NOTFOUND);
+        assert_int_equal(strm_entry_get(ks_store(f->k), m.id, e2, &v, &vl), ST_OK);
+        const uint8_t *gv;
+        size_t gl;
+        strm_group g;
+        assert_int_equal(cm_get(f->k, m.id, STRM_KIND_GROUP, NULL, 0, "grp", 3, &gv, &gl), ST_OK);
+        assert_int_equal(strm_group_decode(gv, gl, &g), ST_OK);
+        assert_true(g.pel_count == 1 && g.ncons == 1 && g.last.seq == 2);
+        assert_true(g.entries_read == (i == 0 ? 2 : 2));
+        strm_pel pe;
+        assert_int_equal(strm_pel_get(ks_store(f->k), m.id, g.gid, e0, &pe), ST_OK);
+        assert_true(pe.count == 3 && pe.delivery == 1234 && pe.nlen == 5);
+        ks_meta_release(&m);
+    }
+    /* a wrong lp-count, and a PEL entry no consumer owns */
+    for (int d = 1; d <= 2; d++) {
+        stream_object(&b, RDB_TYPE_STREAM_LISTPACKS_2, d);
+        assert_int_equal(decode_bytes(f->k, b.p, b.len, "bad"), ST_CORRUPT);
+    }
+    assert_int_equal(ks_dbsize(f->k, 0), 3);
+    rdb_buf_free(&b);
+}
+
 int main(void) {
     rdb_limits_default(&lim);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_and_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_packed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_versions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

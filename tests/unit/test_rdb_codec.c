@@ -19,6 +19,7 @@
 #include "storage/rdb_io.h"
 #include "storage/rdb_pack.h"
 #include "storage/store.h"
+#include "tests/unit/zlbuild.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void) {
@@ -295,47 +296,6 @@ static void test_listpack(void **state) {
     assert_int_equal(lp_validate(w.b.p, w.b.len, &count), ST_OK);
     assert_int_equal(count, 70000);
     lpw_free(&w);
-}
-
-/* A ziplist built here from the format's definition. */
-typedef struct zlb {
-    uint8_t b[4096];
-    size_t len, prev, last;
-    unsigned n;
-} zlb;
-
-static void zl_init(zlb *z) {
-    memset(z, 0, sizeof *z);
-    z->len = 10;
-    z->last = 10;
-}
-
-static void zl_entry(zlb *z, const uint8_t *enc, size_t el, const void *data, size_t dl) {
-    size_t start = z->len;
-    if (z->prev < 254) {
-        z->b[z->len++] = (uint8_t)z->prev;
-    } else {
-        z->b[z->len++] = 254;
-        memcpy(z->b + z->len, &(uint32_t){(uint32_t)z->prev}, 4);
-        z->len += 4;
-    }
-    memcpy(z->b + z->len, enc, el);
-    z->len += el;
-    memcpy(z->b + z->len, data, dl);
-    z->len += dl;
-    z->prev = z->len - start;
-    z->last = start;
-    z->n++;
-}
-
-static size_t zl_finish(zlb *z) {
-    z->b[z->len++] = 0xff;
-    uint32_t bytes = (uint32_t)z->len, tail = (uint32_t)z->last;
-    uint16_t n = (uint16_t)z->n;
-    memcpy(z->b, &bytes, 4);
-    memcpy(z->b + 4, &tail, 4);
-    memcpy(z->b + 8, &n, 2);
-    return z->len;
 }
 
 static void test_ziplist(void **state) {
