@@ -18,11 +18,12 @@
 #include "storage/rdb_file.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: lodis-migrate export-rdb DATADIR -o FILE [--rdb-version 10] [--quiet]\n\n"
+    fprintf(f, "Usage: lodis-migrate export-rdb DATADIR -o FILE [--rdb-version 9|10] [--quiet]\n\n"
                "Write DATADIR (a lodis 'dir'; a running server may keep using it) as a Redis RDB\n"
                "file that Redis 7.0 loads: every key, value, TTL and function library.\n\n"
                "  -o, --output FILE  the RDB file to write (replaced only when complete)\n"
-               "  --rdb-version N    10 (Redis 7.0); 9 is not written yet\n"
+               "  --rdb-version N    10 (Redis 7.0, the default) or 9 (Redis 5 and 6: no function\n"
+               "                     libraries, which those versions do not have)\n"
                "  -q, --quiet        no progress output\n");
 }
 
@@ -38,13 +39,14 @@ int mig_cmd_export_rdb(int argc, char **argv) {
         return MIG_EXIT_OK;
     }
     const char *dir = NULL, *out = NULL;
-    int quiet = 0;
+    int quiet = 0, version = 10;
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
             out = argv[++i];
         } else if (!strcmp(argv[i], "--rdb-version") && i + 1 < argc) {
-            if (strcmp(argv[++i], "10") != 0) {
-                mig_err("export-rdb: only --rdb-version 10 (Redis 7.0) is written");
+            version = atoi(argv[++i]);
+            if (version != 9 && version != 10) {
+                mig_err("export-rdb: --rdb-version is 10 (Redis 7.0) or 9 (Redis 5 and 6)");
                 return MIG_EXIT_USAGE;
             }
         } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
@@ -87,6 +89,7 @@ int mig_cmd_export_rdb(int argc, char **argv) {
     }
     rdb_limits lim;
     rdb_limits_default(&lim);
+    lim.rdb_version = version;
     progress pr;
     progress_start(&pr, "export-rdb", 0, quiet);
     rdb_save_opts o = {.lim = &lim, .progress = on_progress, .ud = &pr, .every = 2000};
@@ -112,6 +115,9 @@ int mig_cmd_export_rdb(int argc, char **argv) {
         return MIG_EXIT_FAIL;
     }
     progress_done(&pr);
+    if (version < 10 && st.functions)
+        mig_err("export-rdb: %llu function libraries not written: RDB version 9 has none",
+                (unsigned long long)st.functions);
     if (!quiet)
         fprintf(stderr, "export-rdb: %llu keys, %llu function libraries, %llu bytes to %s\n",
                 (unsigned long long)st.keys, (unsigned long long)st.functions,

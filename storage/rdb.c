@@ -34,6 +34,13 @@ void rdb_limits_default(rdb_limits *l) {
     l->stream_node_max_bytes = 4096;
     l->stream_node_max_entries = 100;
     l->compress = 1;
+    l->rdb_version = RDB_VERSION;
+}
+
+/* The packed form of this version: listpacks (10) or ziplists (9). */
+static void pack_init(lp_writer *w, const rdb_limits *lim) {
+    if (lim->rdb_version < 10) lpw_init_ziplist(w);
+    else lpw_init(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -70,24 +77,25 @@ static int encode_list(ks *k, const ks_meta *m, const rdb_limits *lim, rdb_buf *
     rdb_buf nodes = {0};
     uint64_t nnodes = 0;
     lp_writer w;
-    lpw_init(&w);
+    int v9 = lim->rdb_version < 10;
+    pack_init(&w, lim);
     const uint8_t *v;
     size_t vl;
     uint64_t pos;
     while ((rc = tl_iter_next(&it, &v, &vl, &pos)) == ST_OK) {
         if (node_full(&w, vl, lim->list_max_listpack_size)) {
-            rdb_put_len(&nodes, 2); /* QUICKLIST_NODE_CONTAINER_PACKED */
+            if (!v9) rdb_put_len(&nodes, 2); /* QUICKLIST_NODE_CONTAINER_PACKED */
             put_listpack(&nodes, &w, lim, &rc);
             if (rc) break;
             nnodes++;
-            lpw_init(&w);
+            pack_init(&w, lim);
         }
         lpw_add(&w, v, vl);
     }
     tl_iter_close(&it);
     if (rc == ST_NOTFOUND) rc = ST_OK;
     if (rc == ST_OK && w.count) {
-        rdb_put_len(&nodes, 2);
+        if (!v9) rdb_put_len(&nodes, 2);
         put_listpack(&nodes, &w, lim, &rc);
         nnodes++;
     } else {
@@ -95,7 +103,7 @@ static int encode_list(ks *k, const ks_meta *m, const rdb_limits *lim, rdb_buf *
     }
     if (rc == ST_OK && nodes.oom) rc = ST_NOMEM;
     if (rc == ST_OK) {
-        rdb_put_byte(out, RDB_TYPE_LIST_QUICKLIST_2);
+        rdb_put_byte(out, v9 ? RDB_TYPE_LIST_QUICKLIST : RDB_TYPE_LIST_QUICKLIST_2);
         rdb_put_len(out, nnodes);
         rdb_put_raw(out, nodes.p, nodes.len);
     }
@@ -178,7 +186,7 @@ static int encode_zset(ks *k, const ks_meta *m, const rdb_limits *lim, rdb_buf *
     if (rc) return rc;
     lp_writer w;
     if (listpack) {
-        lpw_init(&w);
+        pack_init(&w, lim);
     } else {
         rdb_put_byte(out, RDB_TYPE_ZSET_2);
         rdb_put_len(out, m->count);
@@ -200,7 +208,7 @@ static int encode_zset(ks *k, const ks_meta *m, const rdb_limits *lim, rdb_buf *
     if (rc == ST_NOTFOUND) rc = ST_OK;
     if (listpack) {
         if (rc == ST_OK) {
-            rdb_put_byte(out, RDB_TYPE_ZSET_LISTPACK);
+            rdb_put_byte(out, w.zl ? RDB_TYPE_ZSET_ZIPLIST : RDB_TYPE_ZSET_LISTPACK);
             put_listpack(out, &w, lim, &rc);
         } else {
             lpw_free(&w);
@@ -220,7 +228,7 @@ static int encode_hash(ks *k, const ks_meta *m, const rdb_limits *lim, rdb_buf *
     if (rc) return rc;
     lp_writer w;
     if (listpack) {
-        lpw_init(&w);
+        pack_init(&w, lim);
     } else {
         rdb_put_byte(out, RDB_TYPE_HASH);
         rdb_put_len(out, m->count);
@@ -239,7 +247,7 @@ static int encode_hash(ks *k, const ks_meta *m, const rdb_limits *lim, rdb_buf *
     if (rc == ST_NOTFOUND) rc = ST_OK;
     if (listpack) {
         if (rc == ST_OK) {
-            rdb_put_byte(out, RDB_TYPE_HASH_LISTPACK);
+            rdb_put_byte(out, w.zl ? RDB_TYPE_HASH_ZIPLIST : RDB_TYPE_HASH_LISTPACK);
             put_listpack(out, &w, lim, &rc);
         } else {
             lpw_free(&w);

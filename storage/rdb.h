@@ -65,6 +65,7 @@ typedef struct rdb_limits {
     long long list_max_listpack_size;
     long long stream_node_max_bytes, stream_node_max_entries;
     int compress; /* LZF-compress strings longer than 20 bytes (rdbcompression) */
+    int rdb_version; /* 10 (Redis 7.0 forms) or 9 (ziplists, streams v1: Redis 5 and 6) */
 } rdb_limits;
 /* Redis 7.0's defaults. */
 void rdb_limits_default(rdb_limits *l);

@@ -374,10 +374,12 @@ int rdb_file_save(ks *k, FILE *f, const rdb_save_opts *o, rdb_file_stats *st, ch
                   size_t errlen) {
     saver s = {.k = k, .f = f, .o = o, .st = st};
     memset(st, 0, sizeof *st);
-    st->version = RDB_VERSION;
+    int ver = o->lim->rdb_version < 10 ? 9 : RDB_VERSION;
+    st->version = ver;
     err[0] = '\0';
     char num[32];
-    rdb_put_raw(&s.b, "REDIS0010", 9);
+    snprintf(num, sizeof num, "REDIS%04d", ver);
+    rdb_put_raw(&s.b, num, 9);
     aux(&s, "redis-ver", "7.0.15");
     aux(&s, "redis-bits", "64");
     snprintf(num, sizeof num, "%lld", (long long)time(NULL));
@@ -393,8 +395,12 @@ int rdb_file_save(ks *k, FILE *f, const rdb_save_opts *o, rdb_file_stats *st, ch
     for (rc = store_cursor_seek(c, "fn:", 3); rc == ST_OK; rc = store_cursor_next(c)) {
         if (store_cursor_get(c, &ck, &ckl, &cv, &cvl) != ST_OK || ckl < 3 || memcmp(ck, "fn:", 3))
             break;
-        rdb_put_byte(&s.b, OP_FUNCTION2);
-        rdb_put_string(&s.b, cv, cvl, 1);
+        /* Version 9 predates functions (Redis 7.0): they are counted, not
+         * written, and the caller says so. */
+        if (ver >= 10) {
+            rdb_put_byte(&s.b, OP_FUNCTION2);
+            rdb_put_string(&s.b, cv, cvl, 1);
+        }
         st->functions++;
     }
     store_cursor_close(c);

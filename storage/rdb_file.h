@@ -12,7 +12,10 @@
  *
  * Save writes version 10 (what Redis 7.0 writes and loads): AUX fields,
  * FUNCTION2 for each library, then per non-empty database SELECTDB,
- * RESIZEDB and every key with its expire, EOF and the CRC-64. */
+ * RESIZEDB and every key with its expire, EOF and the CRC-64. With
+ * lim->rdb_version 9 it writes what Redis 5 and 6 load: ziplists instead
+ * of listpacks, quicklist v1, streams v1, and no function libraries (they
+ * are counted in st->functions but not written). */
 #ifndef LODIS_RDB_FILE_H
 #define LODIS_RDB_FILE_H
 
@@ -63,7 +66,7 @@ typedef struct rdb_save_opts {
     uint64_t every;
 } rdb_save_opts;
 
-/* Write every database of k to f (version 10). ST_OK, or ST_IO / a
+/* Write every database of k to f (version 10, or 9: see above). ST_OK, or ST_IO / a
  * storage error with a message in err. The caller owns f (and should write
  * to a temporary name and rename it, so no partial file is left). */
 int rdb_file_save(ks *k, FILE *f, const rdb_save_opts *o, rdb_file_stats *st, char *err,

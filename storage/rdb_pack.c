@@ -138,6 +138,78 @@ void lpw_init(lp_writer *w) {
     rdb_put_raw(&w->b, hdr, LP_HDR);
 }
 
+void lpw_init_ziplist(lp_writer *w) {
+    memset(w, 0, sizeof *w);
+    w->zl = 1;
+    uint8_t hdr[10] = {0};
+    rdb_put_raw(&w->b, hdr, 10);
+    w->last = 10;
+}
+
+/* A ziplist entry: prevlen · encoding (enc, el bytes) · data. */
+static void zlw_entry(lp_writer *w, const uint8_t *enc, size_t el, const void *d, size_t dl) {
+    uint8_t pl[5];
+    size_t pn = 1;
+    if (w->prev < 254) {
+        pl[0] = (uint8_t)w->prev;
+    } else {
+        pl[0] = 254;
+        le_put(pl + 1, w->prev, 4);
+        pn = 5;
+    }
+    w->last = w->b.len;
+    rdb_put_raw(&w->b, pl, pn);
+    rdb_put_raw(&w->b, enc, el);
+    rdb_put_raw(&w->b, d, dl);
+    w->prev = pn + el + dl;
+    w->count++;
+}
+
+static void zlw_int(lp_writer *w, int64_t v) {
+    uint8_t e[9];
+    uint64_t u = (uint64_t)v;
+    int n;
+    if (v >= 0 && v <= 12) {
+        e[0] = (uint8_t)(0xF1 + v);
+        n = 0;
+    } else if (v >= INT8_MIN && v <= INT8_MAX) {
+        e[0] = 0xFE;
+        n = 1;
+    } else if (v >= INT16_MIN && v <= INT16_MAX) {
+        e[0] = 0xC0;
+        n = 2;
+    } else if (v >= -8388608 && v <= 8388607) {
+        e[0] = 0xF0;
+        n = 3;
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+        e[0] = 0xD0;
+        n = 4;
+    } else {
+        e[0] = 0xE0;
+        n = 8;
+    }
+    le_put(e + 1, u, n);
+    zlw_entry(w, e, 1, e + 1, (size_t)n);
+}
+
+static void zlw_str(lp_writer *w, const void *s, size_t len) {
+    uint8_t e[5];
+    size_t el;
+    if (len <= 63) {
+        e[0] = (uint8_t)len;
+        el = 1;
+    } else if (len <= 16383) {
+        e[0] = (uint8_t)(0x40 | len >> 8);
+        e[1] = (uint8_t)len;
+        el = 2;
+    } else {
+        e[0] = 0x80;
+        num_be32_put(e + 1, (uint32_t)len);
+        el = 5;
+    }
+    zlw_entry(w, e, el, s, len);
+}
+
 static void lpw_backlen(lp_writer *w, uint64_t l) {
     uint8_t t[5];
     size_t n = backlen_size(l);
@@ -151,6 +223,10 @@ static void lpw_backlen(lp_writer *w, uint64_t l) {
 }
 
 void lpw_add_int(lp_writer *w, int64_t v) {
+    if (w->zl) {
+        zlw_int(w, v);
+        return;
+    }
     uint8_t t[9];
     size_t n;
     uint64_t u = (uint64_t)v;
@@ -189,6 +265,10 @@ void lpw_add(lp_writer *w, const void *s, size_t len) {
         lpw_add_int(w, v);
         return;
     }
+    if (w->zl) {
+        zlw_str(w, s, len);
+        return;
+    }
     uint8_t t[5];
     size_t n;
     if (len < 64) {
@@ -216,6 +296,12 @@ int lpw_finish(lp_writer *w) {
     rdb_put_byte(&w->b, LP_EOF);
     if (w->b.oom) return ST_NOMEM;
     if (w->b.len > UINT32_MAX) return ST_TOOBIG;
+    if (w->zl) {
+        le_put(w->b.p, w->b.len, 4);
+        le_put(w->b.p + 4, w->last, 4);
+        le_put(w->b.p + 8, w->count < 65535 ? w->count : 65535, 2);
+        return ST_OK;
+    }
     le_put(w->b.p, w->b.len, 4);
     le_put(w->b.p + 4, w->count < 65535 ? w->count : 65535, 2);
     return ST_OK;

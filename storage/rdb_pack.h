@@ -48,8 +48,13 @@ int lp_validate(const uint8_t *lp, size_t size, uint64_t *count);
 typedef struct lp_writer {
     rdb_buf b;
     uint64_t count;
+    int zl;            /* building a ziplist instead (RDB version 9) */
+    size_t prev, last; /* ziplist: previous entry's size, last entry's offset */
 } lp_writer;
 void lpw_init(lp_writer *w);
+/* The same writer producing a ziplist (what Redis 2.6 to 6.2 load), with
+ * zipTryEncoding's integer forms. */
+void lpw_init_ziplist(lp_writer *w);
 void lpw_add(lp_writer *w, const void *s, size_t len);
 void lpw_add_int(lp_writer *w, int64_t v);
 /* Bytes the listpack has now, terminator included. */

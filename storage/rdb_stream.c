@@ -258,23 +258,26 @@ int rdb_stream_encode(ks *k, const ks_meta *m, const rdb_limits *lim, rdb_buf *o
     int rc = encode_entries(k, m, lim, &nodes, &nnodes, &first);
     if (rc == ST_OK) rc = collect_groups(k, m->id, &gs, &ng);
     if (rc == ST_OK) {
-        rdb_put_byte(out, RDB_TYPE_STREAM_LISTPACKS_2);
+        int v2 = lim->rdb_version >= 10; /* version 9: Redis 5/6 streams */
+        rdb_put_byte(out, v2 ? RDB_TYPE_STREAM_LISTPACKS_2 : RDB_TYPE_STREAM_LISTPACKS);
         rdb_put_len(out, nnodes);
         rdb_put_raw(out, nodes.p, nodes.len);
         rdb_put_len(out, m->count);
         rdb_put_len(out, h.last.ms);
         rdb_put_len(out, h.last.seq);
-        rdb_put_len(out, first.ms);
-        rdb_put_len(out, first.seq);
-        rdb_put_len(out, h.maxdel.ms);
-        rdb_put_len(out, h.maxdel.seq);
-        rdb_put_len(out, h.added);
+        if (v2) {
+            rdb_put_len(out, first.ms);
+            rdb_put_len(out, first.seq);
+            rdb_put_len(out, h.maxdel.ms);
+            rdb_put_len(out, h.maxdel.seq);
+            rdb_put_len(out, h.added);
+        }
         rdb_put_len(out, ng);
         for (size_t i = 0; i < ng && rc == ST_OK; i++) {
             rdb_put_string(out, gs[i].name, gs[i].nlen, lim->compress);
             rdb_put_len(out, gs[i].g.last.ms);
             rdb_put_len(out, gs[i].g.last.seq);
-            rdb_put_len(out, (uint64_t)gs[i].g.entries_read);
+            if (v2) rdb_put_len(out, (uint64_t)gs[i].g.entries_read);
             uint8_t pfx[17];
             be64_put(pfx, m->id);
             pfx[8] = STRM_KIND_PEL;

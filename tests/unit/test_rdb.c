@@ -30,6 +30,7 @@
 #include "tests/unit/zlbuild.h"
 
 static rdb_limits lim;
+static int decode_bytes(ks *k, const uint8_t *p, size_t n, const char *key);
 
 /* Encode key `from`, decode as key `to`; returns the decode code. */
 static int copy_value(ks *k, const char *from, const char *to, rdb_buf *b) {
@@ -161,6 +162,34 @@ static void test_roundtrip_every_type(void **state) {
         char to[32];
         snprintf(to, sizeof to, "copy-%s", keys[i]);
         expect_same(f->k, keys[i], to);
+    }
+    rdb_buf_free(&b);
+}
+
+/* RDB version 9 forms (ziplists, quicklist v1, streams v1) decode back to
+ * the same values. */
+static void test_version9_forms(void **state) {
+    fx *f = *state;
+    make_values(f->k);
+    rdb_limits l9 = lim;
+    l9.rdb_version = 9;
+    const char *keys[] = {"s", "h", "set", "l", "z", "x"};
+    const int types[] = {RDB_TYPE_STRING, RDB_TYPE_HASH, RDB_TYPE_SET_INTSET,
+                         RDB_TYPE_LIST_QUICKLIST, RDB_TYPE_ZSET_ZIPLIST,
+                         RDB_TYPE_STREAM_LISTPACKS};
+    rdb_buf b = {0};
+    for (int i = 0; i < 6; i++) {
+        ks_meta m;
+        assert_int_equal(ks_lookup(f->k, 0, keys[i], strlen(keys[i]), KS_NONE, &m), ST_OK);
+        b.len = 0;
+        assert_int_equal(rdb_encode_value(f->k, &m, &l9, &b), ST_OK);
+        ks_meta_release(&m);
+        assert_int_equal(b.p[0], types[i]);
+        char to[32];
+        snprintf(to, sizeof to, "v9-%s", keys[i]);
+        assert_int_equal(decode_bytes(f->k, b.p, b.len, to), ST_OK);
+        /* streams v1 lose entries-added, max-deleted ID and entries-read */
+        if (types[i] != RDB_TYPE_STREAM_LISTPACKS) expect_same(f->k, keys[i], to);
     }
     rdb_buf_free(&b);
 }
@@ -494,6 +523,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version9_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_and_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_packed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_versions, setup, teardown),
