@@ -118,4 +118,22 @@ lint:
 clean:
 	rm -rf build lodis-server lodis-migrate
 
+.PHONY: fuzz fuzz-smoke
+# The RDB codec's fuzz target: libFuzzer under clang (make fuzz; run
+# build/fuzz/fuzz_rdb tests/fuzz/corpus), or a bounded mutation run of the
+# same target through tests/fuzz/fuzz_main.c with this build's sanitizers.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 20
+fuzz: build/fuzz/fuzz_rdb
+build/fuzz/fuzz_rdb: tests/fuzz/fuzz_rdb.c $(STORAGE_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -I. -o $@ \
+		tests/fuzz/fuzz_rdb.c $(STORAGE_SRC) -llmdb -lzstd -lm -lpthread
+$(B)/tests/fuzz_rdb_smoke: tests/fuzz/fuzz_main.c tests/fuzz/fuzz_rdb.c $(STORAGE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -Wno-missing-prototypes -o $@ tests/fuzz/fuzz_main.c \
+		tests/fuzz/fuzz_rdb.c $(STORAGE_LIB) $(LDLIBS)
+fuzz-smoke: $(B)/tests/fuzz_rdb_smoke
+	$(B)/tests/fuzz_rdb_smoke -t $(FUZZ_SECONDS) tests/fuzz/corpus
+
 -include $(STORAGE_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(MIGRATE_OBJ:.o=.d)

@@ -151,12 +151,12 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
     return 0;
 }
 
-static void rm_tree(const char *path) {
+void mig_rm_tree(const char *path) {
     nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* 0 missing, 1 empty directory, 2 holds a lodis store, -1 something else. */
-static int target_state(const char *dir) {
+int mig_target_state(const char *dir) {
     struct stat st;
     if (stat(dir, &st) != 0) return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR(st.st_mode)) return -1;
@@ -173,7 +173,7 @@ static int target_state(const char *dir) {
     return n ? -1 : 1;
 }
 
-static void store_log(void *ud, int level, const char *msg) {
+void mig_store_log(void *ud, int level, const char *msg) {
     (void)ud;
     if (level >= 3) fprintf(stderr, "lodis-migrate: storage: %s\n", msg);
 }
@@ -341,7 +341,7 @@ int mig_cmd_restore(int argc, char **argv) {
     }
     c->dbmask = mask ? mask : ~0ull;
     mig_trap_signals();
-    int state = target_state(dir);
+    int state = mig_target_state(dir);
     if (state < 0) {
         mig_err("restore: %s is not empty and holds no lodis store; choose an empty or new "
                 "directory", dir);
@@ -371,7 +371,7 @@ int mig_cmd_restore(int argc, char **argv) {
     o.dir = target;
     o.fsync = ST_FSYNC_NO; /* the final checkpoint is synced; a crash means run it again */
     o.memtable_budget = 128u << 20;
-    o.log = store_log;
+    o.log = mig_store_log;
     char err[512] = "";
     int rc;
     writer w = {0};
@@ -379,7 +379,7 @@ int mig_cmd_restore(int argc, char **argv) {
     if (!w.s) {
         mig_err("restore: %s%s", err,
                 rc == ST_BUSY ? " (stop the lodis-server using it first)" : "");
-        if (target != dir) rm_tree(target);
+        if (target != dir) mig_rm_tree(target);
         goto done;
     }
     w.k = ks_open(w.s, KS_MAX_DBS, &rc);
@@ -389,7 +389,7 @@ int mig_cmd_restore(int argc, char **argv) {
     store_close(w.s);
     if (!ok) {
         if (target != dir) {
-            rm_tree(target);
+            mig_rm_tree(target);
             mig_err("restore: %s; %s was not changed", c->err, dir);
         } else {
             mig_err("restore: %s; %s is partly restored: run the restore again with --replace",

@@ -20,6 +20,9 @@ static const struct mig_cmd cmds[] = {
     {"dump", mig_cmd_dump, "write a portable, checksummed logical dump of a data directory"},
     {"restore", mig_cmd_restore, "load a dump into an empty (or, with --replace, existing) "
                                  "data directory"},
+    {"import-rdb", mig_cmd_import_rdb, "load a Redis RDB file (Redis 2.6 to 7.2) into a data "
+                                       "directory"},
+    {"export-rdb", mig_cmd_export_rdb, "write a data directory as an RDB file Redis 7.0 loads"},
     {"check", mig_cmd_check, "verify a data directory's invariants (exit 0 clean, 1 problems)"},
 };
 

@@ -23,6 +23,16 @@
 int mig_cmd_dump(int argc, char **argv);
 int mig_cmd_restore(int argc, char **argv);
 int mig_cmd_check(int argc, char **argv);
+int mig_cmd_import_rdb(int argc, char **argv);
+int mig_cmd_export_rdb(int argc, char **argv);
+
+/* Target directories of commands that create a store (cmd_restore.c):
+ * 0 missing, 1 empty directory, 2 holds a lodis store, -1 anything else. */
+int mig_target_state(const char *dir);
+/* Remove a directory tree (a staged store that was not completed). */
+void mig_rm_tree(const char *path);
+/* store_opts.log sink: warnings to stderr. */
+void mig_store_log(void *ud, int level, const char *msg);
 
 /* Set by SIGINT/SIGTERM once mig_trap_signals() ran: long loops check it,
  * clean up (no partial output left in place) and return MIG_EXIT_FAIL. */

@@ -436,6 +436,7 @@ static void sec_stats(buf *o) {
         "keyspace_misses:%llu\r\n"
         "latest_fork_usec:0\r\n"
         "total_forks:0\r\n"
+        "migrate_cached_sockets:0\r\n" /* MIGRATE keeps no connection cache */
         "unexpected_error_replies:%llu\r\n"
         "total_error_replies:%llu\r\n"
         "dump_payload_sanitizations:0\r\n"

@@ -587,10 +587,7 @@ static int group_get(xs *s, const void *name, size_t nlen, xg *out) {
 }
 
 static int group_put(xs *s, const xg *g) {
-    uint8_t rec[STRM_GROUP_LEN];
-    strm_group_encode(&g->g, rec);
-    return cm_put(srv.ks, s->id, STRM_KIND_GROUP, NULL, 0, g->name, g->nlen, rec, STRM_GROUP_LEN,
-                  NULL);
+    return strm_group_put(srv.ks, s->id, g->name, g->nlen, &g->g);
 }
 
 /* Consumer entries are keyed by gid(8) · name. */
@@ -616,14 +613,7 @@ static int cons_get(xs *s, uint64_t gid, const void *name, size_t nlen, strm_con
 }
 
 static int cons_put(xs *s, uint64_t gid, const void *name, size_t nlen, const strm_consumer *r) {
-    size_t ml;
-    uint8_t *m = cons_member(gid, name, nlen, &ml);
-    if (!m) return ST_NOMEM;
-    uint8_t rec[STRM_CONS_LEN];
-    strm_consumer_encode(r, rec);
-    int rc = cm_put(srv.ks, s->id, STRM_KIND_CONSUMER, NULL, 0, m, ml, rec, STRM_CONS_LEN, NULL);
-    free(m);
-    return rc;
+    return strm_consumer_put(srv.ks, s->id, gid, name, nlen, r);
 }
 
 static int cons_del(xs *s, uint64_t gid, const void *name, size_t nlen) {
@@ -743,55 +733,6 @@ out:
     free(lens);
 }
 
-/* Ordered walk of the entries of one kind whose member starts with pfx:
- * plain keys first, then the hashed long form (names past LMDB's limit). */
-typedef struct kiter {
-    cm_iter it;
-    uint64_t sid;
-    uint8_t kind;
-    uint8_t pfx[8];
-    size_t pfxlen;
-    int pass;
-    int open;
-} kiter;
-
-static void kiter_seek(kiter *ki) {
-    uint8_t from[18];
-    be64_put(from, ki->sid);
-    from[8] = (uint8_t)(ki->kind | (ki->pass ? KS_KIND_HASHED : 0));
-    memcpy(from + 9, ki->pfx, ki->pfxlen);
-    ki->open = cm_iter_open(&ki->it, srv.ks, ki->sid, from, 9 + ki->pfxlen) == ST_OK;
-}
-
-static void kiter_open(kiter *ki, uint64_t sid, uint8_t kind, const uint8_t *pfx, size_t pfxlen) {
-    memset(ki, 0, sizeof *ki);
-    ki->sid = sid;
-    ki->kind = kind;
-    if (pfxlen) memcpy(ki->pfx, pfx, pfxlen);
-    ki->pfxlen = pfxlen;
-    kiter_seek(ki);
-}
-
-static int kiter_next(kiter *ki, cm_entry *e) {
-    for (;;) {
-        if (ki->open) {
-            int rc = cm_iter_next(&ki->it, e);
-            if (rc == ST_OK && e->kind == ki->kind && e->hashed == ki->pass &&
-                e->mlen >= ki->pfxlen && memcmp(e->member, ki->pfx, ki->pfxlen) == 0)
-                return ST_OK;
-            cm_iter_close(&ki->it);
-            ki->open = 0;
-        }
-        if (ki->pass) return ST_NOTFOUND;
-        ki->pass = 1;
-        kiter_seek(ki);
-    }
-}
-
-static void kiter_close(kiter *ki) {
-    if (ki->open) cm_iter_close(&ki->it);
-    ki->open = 0;
-}
 
 /* ---- Redis 7.0's lag and entries-read rules ---- */
 
@@ -1588,12 +1529,12 @@ void xpending_command(client *c) {
         be64_put(pfx + 1, 0); /* unused */
         uint8_t gpfx[8];
         be64_put(gpfx, g.g.gid);
-        kiter ki;
+        cm_kiter ki;
         cm_entry e;
         reply_deferred d = reply_defer_len(c);
         long long n = 0;
-        kiter_open(&ki, s.id, STRM_KIND_CONSUMER, gpfx, 8);
-        while (kiter_next(&ki, &e) == ST_OK) {
+        cm_kiter_open(&ki, srv.ks, s.id, STRM_KIND_CONSUMER, gpfx, 8);
+        while (cm_kiter_next(&ki, &e) == ST_OK) {
             strm_consumer cr;
             if (strm_consumer_decode(e.payload, e.plen, &cr) != ST_OK || cr.pel_count == 0)
                 continue;
@@ -1602,7 +1543,7 @@ void xpending_command(client *c) {
             reply_bulk_ll(c, (long long)cr.pel_count);
             n++;
         }
-        kiter_close(&ki);
+        cm_kiter_close(&ki);
         reply_set_deferred_len(c, d, n, REPLY_ARRAY);
         return;
     }
@@ -2018,11 +1959,11 @@ static void reply_group_full(client *c, xs *s, cm_entry *ge, const strm_group *g
     reply_array_len(c, (long long)g->ncons);
     uint8_t gpfx[8];
     be64_put(gpfx, g->gid);
-    kiter ki;
+    cm_kiter ki;
     cm_entry e;
     long long nc = 0;
-    kiter_open(&ki, s->id, STRM_KIND_CONSUMER, gpfx, 8);
-    while (nc < (long long)g->ncons && kiter_next(&ki, &e) == ST_OK) {
+    cm_kiter_open(&ki, srv.ks, s->id, STRM_KIND_CONSUMER, gpfx, 8);
+    while (nc < (long long)g->ncons && cm_kiter_next(&ki, &e) == ST_OK) {
         strm_consumer cr;
         if (strm_consumer_decode(e.payload, e.plen, &cr) != ST_OK) continue;
         nc++;
@@ -2053,7 +1994,7 @@ static void reply_group_full(client *c, xs *s, cm_entry *ge, const strm_group *g
         }
         reply_set_deferred_len(c, dc, m, REPLY_ARRAY);
     }
-    kiter_close(&ki);
+    cm_kiter_close(&ki);
     /* Keep the declared length whatever the walk found. */
     for (; nc < (long long)g->ncons; nc++) reply_null(c);
 }
@@ -2105,11 +2046,11 @@ void xinfo_stream_command(client *c) {
     reply_range(c, &s, ID_MIN, ID_MAX, count, 0);
     reply_bulk_cstr(c, "groups");
     reply_array_len(c, (long long)s.h.ngroups);
-    kiter ki;
+    cm_kiter ki;
     cm_entry e;
     long long ng = 0;
-    kiter_open(&ki, s.id, STRM_KIND_GROUP, NULL, 0);
-    while (ng < (long long)s.h.ngroups && kiter_next(&ki, &e) == ST_OK) {
+    cm_kiter_open(&ki, srv.ks, s.id, STRM_KIND_GROUP, NULL, 0);
+    while (ng < (long long)s.h.ngroups && cm_kiter_next(&ki, &e) == ST_OK) {
         strm_group g;
         if (strm_group_decode(e.payload, e.plen, &g) != ST_OK) continue;
         /* The walk's entry is borrowed: copy the name before more reads. */
@@ -2122,7 +2063,7 @@ void xinfo_stream_command(client *c) {
         free(name);
         ng++;
     }
-    kiter_close(&ki);
+    cm_kiter_close(&ki);
     for (; ng < (long long)s.h.ngroups; ng++) reply_null(c);
 }
 
@@ -2130,12 +2071,12 @@ void xinfo_stream_command(client *c) {
 void xinfo_groups_command(client *c) {
     xs s;
     if (!xinfo_open(c, &s)) return;
-    kiter ki;
+    cm_kiter ki;
     cm_entry e;
     long long n = 0;
     reply_deferred d = reply_defer_len(c);
-    kiter_open(&ki, s.id, STRM_KIND_GROUP, NULL, 0);
-    while (kiter_next(&ki, &e) == ST_OK) {
+    cm_kiter_open(&ki, srv.ks, s.id, STRM_KIND_GROUP, NULL, 0);
+    while (cm_kiter_next(&ki, &e) == ST_OK) {
         strm_group g;
         if (strm_group_decode(e.payload, e.plen, &g) != ST_OK) continue;
         reply_map_len(c, 6);
@@ -2154,7 +2095,7 @@ void xinfo_groups_command(client *c) {
         reply_lag(c, &s, &g);
         n++;
     }
-    kiter_close(&ki);
+    cm_kiter_close(&ki);
     reply_set_deferred_len(c, d, n, REPLY_ARRAY);
 }
 
@@ -2169,13 +2110,13 @@ void xinfo_consumers_command(client *c) {
     }
     uint8_t gpfx[8];
     be64_put(gpfx, g.g.gid);
-    kiter ki;
+    cm_kiter ki;
     cm_entry e;
     long long n = 0;
     int64_t now = ks_now(srv.ks);
     reply_deferred d = reply_defer_len(c);
-    kiter_open(&ki, s.id, STRM_KIND_CONSUMER, gpfx, 8);
-    while (kiter_next(&ki, &e) == ST_OK) {
+    cm_kiter_open(&ki, srv.ks, s.id, STRM_KIND_CONSUMER, gpfx, 8);
+    while (cm_kiter_next(&ki, &e) == ST_OK) {
         strm_consumer cr;
         if (strm_consumer_decode(e.payload, e.plen, &cr) != ST_OK) continue;
         reply_map_len(c, 3);
@@ -2188,7 +2129,7 @@ void xinfo_consumers_command(client *c) {
         reply_int(c, idle < 0 ? 0 : idle);
         n++;
     }
-    kiter_close(&ki);
+    cm_kiter_close(&ki);
     reply_set_deferred_len(c, d, n, REPLY_ARRAY);
 }
 

@@ -49,6 +49,7 @@ struct ks {
     void *hook_ud;
     uint64_t next_id, id_hi;
     tier *tier;       /* LRU/LFU bookkeeping */
+    int lfu;          /* an LFU maxmemory-policy is in force */
     int64_t open_ms;  /* keys not in the tier count as idle since then */
 };
 
@@ -489,7 +490,19 @@ int ks_object_freq(ks *k, int db, const void *key, size_t klen, int *freq) {
     return ST_OK;
 }
 
+void ks_set_access(ks *k, int db, const void *key, size_t klen, long long idle_s, int freq) {
+    uint8_t kkey[KS_KKEY_MAX];
+    size_t kkl = enc_kkey(k, k->map[db], key, klen, kkey);
+    uint64_t h = khash(k, kkey, kkl);
+    if (k->lfu) {
+        if (freq >= 0) tier_set_access(k->tier, h, k->now, -1, freq);
+    } else if (idle_s >= 0) {
+        tier_set_access(k->tier, h, k->now, idle_s * 1000, -1);
+    }
+}
+
 void ks_set_lfu(ks *k, int lfu, int log_factor, int decay_minutes) {
+    k->lfu = lfu;
     tier_set_lfu(k->tier, lfu, log_factor, decay_minutes);
 }
 
@@ -628,6 +641,12 @@ int ks_mark_raw(ks *k, int db, const void *key, size_t klen) {
 
 void ks_notify_write(ks *k, int db, const void *key, size_t klen) {
     notify(k, db, key, klen, KS_CH_WRITE);
+}
+
+int ks_drop_id(ks *k, uint64_t id, int type) {
+    uint8_t tk[8], tv[1] = {(uint8_t)type};
+    be64_put(tk, id);
+    return store_put(k->s, ST_DBI_TRASH, tk, 8, tv, 1);
 }
 
 int ks_delete(ks *k, int db, const void *key, size_t klen) {

@@ -83,6 +83,9 @@ int64_t ks_now(ks *k);
  * without touching the key. ST_NOTFOUND if the key does not exist. */
 int ks_object_idle(ks *k, int db, const void *key, size_t klen, int64_t *idle_ms);
 int ks_object_freq(ks *k, int db, const void *key, size_t klen, int *freq);
+/* RESTORE's IDLETIME / FREQ: as Redis's objectSetLRUOrLFU, the LFU counter
+ * under an LFU policy (freq >= 0), else the idle time (idle_s >= 0). */
+void ks_set_access(ks *k, int db, const void *key, size_t klen, long long idle_s, int freq);
 /* maxmemory-policy family and LFU knobs. */
 void ks_set_lfu(ks *k, int lfu, int log_factor, int decay_minutes);
 
@@ -134,6 +137,9 @@ int ks_swapdb(ks *k, int a, int b);
 
 /* A new collection id (never reused). */
 uint64_t ks_new_id(ks *k);
+/* Hand the members written under an id that was never published in a meta
+ * record (an aborted RESTORE or RDB load) to the background reclaimer. */
+int ks_drop_id(ks *k, uint64_t id, int type);
 /* Make every id handed out from now on >= below, persisted with the next
  * commit (restore of a dump whose streams carry group and consumer ids of
  * the source store). */

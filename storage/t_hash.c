@@ -141,6 +141,46 @@ void cm_iter_close(cm_iter *it) {
     it->cur = NULL;
 }
 
+static void kiter_seek(cm_kiter *ki) {
+    uint8_t from[18];
+    be64_put(from, ki->id);
+    from[8] = (uint8_t)(ki->kind | (ki->pass ? KS_KIND_HASHED : 0));
+    memcpy(from + 9, ki->pfx, ki->pfxlen);
+    ki->open = cm_iter_open(&ki->it, ki->k, ki->id, from, 9 + ki->pfxlen) == ST_OK;
+}
+
+void cm_kiter_open(cm_kiter *ki, ks *k, uint64_t id, uint8_t kind, const uint8_t *pfx,
+                   size_t pfxlen) {
+    memset(ki, 0, sizeof *ki);
+    ki->k = k;
+    ki->id = id;
+    ki->kind = kind;
+    if (pfxlen) memcpy(ki->pfx, pfx, pfxlen);
+    ki->pfxlen = pfxlen;
+    kiter_seek(ki);
+}
+
+int cm_kiter_next(cm_kiter *ki, cm_entry *e) {
+    for (;;) {
+        if (ki->open) {
+            int rc = cm_iter_next(&ki->it, e);
+            if (rc == ST_OK && e->kind == ki->kind && e->hashed == ki->pass &&
+                e->mlen >= ki->pfxlen && memcmp(e->member, ki->pfx, ki->pfxlen) == 0)
+                return ST_OK;
+            cm_iter_close(&ki->it);
+            ki->open = 0;
+        }
+        if (ki->pass) return ST_NOTFOUND;
+        ki->pass = 1;
+        kiter_seek(ki);
+    }
+}
+
+void cm_kiter_close(cm_kiter *ki) {
+    if (ki->open) cm_iter_close(&ki->it);
+    ki->open = 0;
+}
+
 /* xoshiro256** seeded with splitmix64 from the clock and the pid. */
 static uint64_t rng_s[4];
 static int rng_seeded;

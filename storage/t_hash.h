@@ -64,6 +64,24 @@ int cm_iter_open(cm_iter *it, ks *k, uint64_t id, const uint8_t *from, size_t fr
 int cm_iter_next(cm_iter *it, cm_entry *e);
 void cm_iter_close(cm_iter *it);
 
+/* Ordered walk of the entries of one kind whose member starts with pfx
+ * (at most 8 bytes): plain keys first, then the hashed long form. */
+typedef struct cm_kiter {
+    cm_iter it;
+    ks *k;
+    uint64_t id;
+    uint8_t kind;
+    uint8_t pfx[8];
+    size_t pfxlen;
+    int pass;
+    int open;
+} cm_kiter;
+void cm_kiter_open(cm_kiter *ki, ks *k, uint64_t id, uint8_t kind, const uint8_t *pfx,
+                   size_t pfxlen);
+/* ST_OK with *e (borrowed until the next step), ST_NOTFOUND at the end. */
+int cm_kiter_next(cm_kiter *ki, cm_entry *e);
+void cm_kiter_close(cm_kiter *ki);
+
 /* A 64-bit pseudo-random number (xoshiro256**, seeded once per process). */
 uint64_t cm_rand64(void);
 /* A uniform number in [0, n), n > 0. */

@@ -17,6 +17,7 @@
 
 #include "storage/endian.h"
 #include "storage/num.h"
+#include "storage/t_hash.h"
 
 void strm_hdr_decode(const uint8_t *p, size_t len, strm_hdr *h) {
     memset(h, 0, sizeof *h);
@@ -267,6 +268,24 @@ int strm_consumer_decode(const uint8_t *p, size_t len, strm_consumer *c) {
     c->seen = (int64_t)be64_get(p + 8);
     c->pel_count = be64_get(p + 16);
     return ST_OK;
+}
+
+int strm_group_put(ks *k, uint64_t sid, const void *name, size_t nlen, const strm_group *g) {
+    uint8_t rec[STRM_GROUP_LEN];
+    strm_group_encode(g, rec);
+    return cm_put(k, sid, STRM_KIND_GROUP, NULL, 0, name, nlen, rec, STRM_GROUP_LEN, NULL);
+}
+
+int strm_consumer_put(ks *k, uint64_t sid, uint64_t gid, const void *name, size_t nlen,
+                      const strm_consumer *c) {
+    uint8_t *m = malloc(8 + nlen + 1), rec[STRM_CONS_LEN];
+    if (!m) return ST_NOMEM;
+    be64_put(m, gid);
+    if (nlen) memcpy(m + 8, name, nlen);
+    strm_consumer_encode(c, rec);
+    int rc = cm_put(k, sid, STRM_KIND_CONSUMER, NULL, 0, m, 8 + nlen, rec, STRM_CONS_LEN, NULL);
+    free(m);
+    return rc;
 }
 
 size_t strm_pel_key(uint64_t sid, uint64_t gid, strm_id eid, uint8_t *out) {

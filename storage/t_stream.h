@@ -107,6 +107,12 @@ typedef struct strm_consumer {
 void strm_consumer_encode(const strm_consumer *c, uint8_t *out);
 int strm_consumer_decode(const uint8_t *p, size_t len, strm_consumer *c);
 
+/* Group and consumer records through the member-entry layer (t_hash.h):
+ * a group under its name, a consumer under gid(8) · name. */
+int strm_group_put(ks *k, uint64_t sid, const void *name, size_t nlen, const strm_group *g);
+int strm_consumer_put(ks *k, uint64_t sid, uint64_t gid, const void *name, size_t nlen,
+                      const strm_consumer *c);
+
 #define STRM_PEL_LEN 24 /* followed by the consumer name */
 typedef struct strm_pel {
     int64_t delivery;

@@ -160,6 +160,20 @@ void tier_touch(tier *t, uint64_t h, int64_t now_ms) {
     victim->access = (uint32_t)(now_ms / 1000);
 }
 
+void tier_set_access(tier *t, uint64_t h, int64_t now_ms, int64_t idle_ms, int freq) {
+    tier_touch(t, h, now_ms);
+    entry *x = find(t, fix(h));
+    if (!x) return;
+    if (idle_ms >= 0) {
+        int64_t at = now_ms - idle_ms;
+        x->access = at > 1000 ? (uint32_t)(at / 1000) : 1;
+    }
+    if (freq >= 0) {
+        x->counter = (uint8_t)(freq > 255 ? 255 : freq);
+        x->ldt = minutes(now_ms);
+    }
+}
+
 void tier_forget(tier *t, uint64_t h) {
     entry *x = find(t, fix(h));
     if (!x) return;

@@ -22,6 +22,9 @@ void tier_free(tier *t);
 void tier_set_lfu(tier *t, int lfu, int log_factor, int decay_minutes);
 /* Record an access (read or write) at now_ms. */
 void tier_touch(tier *t, uint64_t h, int64_t now_ms);
+/* Set a key's statistics (RESTORE IDLETIME / FREQ): idle_ms >= 0 sets the
+ * last access to now - idle_ms; freq >= 0 sets the LFU counter. */
+void tier_set_access(tier *t, uint64_t h, int64_t now_ms, int64_t idle_ms, int freq);
 /* Forget a key (deleted). */
 void tier_forget(tier *t, uint64_t h);
 /* Move a key's statistics to another identity (RENAME, MOVE). */
