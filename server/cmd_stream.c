@@ -1432,7 +1432,7 @@ static int xread_serve(client *c, const uint8_t *key, size_t klen) {
     if (rc != ST_OK) {
         if (!group_mode) return 0;
         if (rc == ST_NOTFOUND || rc == ST_WRONGTYPE)
-            reply_error(c, "UNBLOCKED the stream key no longer exists");
+            reply_error(c, "-UNBLOCKED the stream key no longer exists");
         else reply_store_error(c, rc);
         return 1;
     }
@@ -1448,7 +1448,7 @@ static int xread_serve(client *c, const uint8_t *key, size_t klen) {
     xg g;
     if (group_mode) {
         if (group_get(&s, ARGP(a.group_i), &g) != ST_OK) {
-            reply_error(c, "NOGROUP the consumer group this client was blocked on no longer exists");
+            reply_error(c, "-NOGROUP the consumer group this client was blocked on no longer exists");
             return 1;
         }
         gt = g.g.last;

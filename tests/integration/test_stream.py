@@ -1,10 +1,8 @@
 """Streams through redis-py: auto IDs (`*`, which the differential test
 cannot use), two consumers of a group where one dies mid-work and the
 other claims its entries (XAUTOCLAIM and XCLAIM), XREAD/XREADGROUP BLOCK
-served by another client's XADD, a 200 000-entry stream whose DEL is O(1),
-and a crash test: kill -9 during XADD/XREADGROUP/XACK traffic with
-appendfsync always, then every acknowledged entry, the PEL and the group
-counters are checked after restart."""
+served by another client's XADD, a 200 000-entry stream whose DEL is O(1).
+Concurrent workers: test_stream_workers.py; crash test: test_stream_crash.py."""
 
 import threading
 import time
@@ -12,7 +10,7 @@ import time
 import pytest
 import redis
 
-from lodis_testlib import scaled, wait_until
+from lodis_testlib import scaled
 
 
 def test_auto_ids_are_increasing(r):
@@ -138,73 +136,3 @@ def test_big_stream_delete_is_fast(server):
     assert r.xrange(b"big") == [(b"1-1", {b"a": b"b"})]
     with pytest.raises(redis.ResponseError):
         r.xinfo_consumers(b"big", b"g")
-
-
-class Traffic:
-    """XADD / XREADGROUP / XACK in a loop, recording what was acknowledged."""
-
-    def __init__(self, port):
-        self.port = port
-        self.added = []          # acknowledged XADD ids
-        self.delivered = set()   # ids acknowledged as delivered to consumer c
-        self.acked = set()       # ids whose XACK was acknowledged
-        self.error = None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        c = redis.Redis(port=self.port, socket_timeout=5)
-        i = 0
-        try:
-            while True:
-                i += 1
-                eid = c.xadd(b"crash", {b"i": str(i).encode()}, id=b"%d-0" % i)
-                self.added.append(eid)
-                got = c.xreadgroup(b"g", b"c", {b"crash": b">"}, count=1)
-                if got:
-                    for _s, entries in got:
-                        for e, _f in entries:
-                            self.delivered.add(e)
-                            if i % 2 == 0:
-                                c.xack(b"crash", b"g", e)
-                                self.acked.add(e)
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionResetError):
-            pass
-        except Exception as e:       # a wrong reply
-            self.error = e
-
-
-def test_crash_during_stream_traffic(server_factory):
-    server = server_factory(appendfsync="always")
-    r = server.client()
-    r.xgroup_create(b"crash", b"g", id=b"0", mkstream=True)
-    tr = Traffic(server.port)
-    tr.thread.start()
-    time.sleep(2.0)
-    server.kill9()
-    tr.thread.join(scaled(30))
-    assert not tr.thread.is_alive() and tr.error is None
-    assert len(tr.added) > 20
-    server.start()
-    r = server.client()
-    ids = [e for e, _ in r.xrange(b"crash")]
-    # every acknowledged XADD is there (one more may have been in flight)
-    assert ids[:len(tr.added)] == tr.added
-    assert len(ids) - len(tr.added) in (0, 1)
-    pending = {x["message_id"] for x in
-               r.xpending_range(b"crash", b"g", min=b"-", max=b"+", count=10 ** 6)}
-    # acknowledged XACKs are gone; acknowledged deliveries not acked are
-    # pending (except one whose XACK was in flight at the crash)
-    assert not (pending & tr.acked)
-    assert len((tr.delivered - tr.acked) - pending) <= 1
-    assert pending - tr.delivered <= {ids[-1]} if ids else True
-    info = r.xinfo_stream(b"crash")
-    assert info["length"] == len(ids) and info["entries-added"] == len(ids)
-    grp = r.xinfo_groups(b"crash")[0]
-    assert grp["pending"] == len(pending)
-    assert grp["consumers"] == 1
-    # the group resumes where it stopped: nothing is delivered twice by ">"
-    r.xadd(b"crash", {b"after": b"1"}, id=b"%d-0" % (len(ids) + 10))
-    got = r.xreadgroup(b"g", b"c", {b"crash": b">"})
-    new = [e for e, _ in got[0][1]]
-    assert not (set(new) & tr.delivered)
-    assert new[-1] == b"%d-0" % (len(ids) + 10)
