@@ -176,18 +176,24 @@ static int last_valid_id(xs *s, strm_id *out) {
     return rc == ST_OK ? 0 : -1;
 }
 
-static int first_valid_id(xs *s, strm_id *out) {
+/* The first entry at or after from. Callers pass the header's first ID (or
+ * a later point they know nothing lives before): entries deleted before it
+ * may still be tombstones in the memtable, and a walk from 0-0 would step
+ * over every one of them (a capped stream trimmed on each XADD would pay
+ * for all its trims since the last checkpoint, each time). */
+static int first_valid_id(xs *s, strm_id from, strm_id *out) {
     strm_iter it;
     const uint8_t *v;
     size_t vl;
-    if (strm_iter_open(&it, srv.st, s->id, ID_MIN, ID_MAX, 0) != ST_OK) return -1;
+    if (strm_iter_open(&it, srv.st, s->id, from, ID_MAX, 0) != ST_OK) return -1;
     int rc = strm_iter_next(&it, out, &v, &vl);
     strm_iter_close(&it);
     return rc == ST_OK ? 0 : -1;
 }
 
-static void refresh_first(xs *s) {
-    if (s->count == 0 || first_valid_id(s, &s->h.first) != 0) s->h.first = ID_MIN;
+/* Recompute the header's first ID; no entry lives before from. */
+static void refresh_first(xs *s, strm_id from) {
+    if (s->count == 0 || first_valid_id(s, from, &s->h.first) != 0) s->h.first = ID_MIN;
 }
 
 /* Reply with up to count (0 = all) entries in [start, end]; returns how
@@ -199,6 +205,9 @@ static long long reply_range(client *c, xs *s, strm_id start, strm_id end, long 
     size_t vl;
     reply_deferred d = reply_defer_len(c);
     long long n = 0;
+    /* Nothing lives below the first entry: do not walk over the tombstones
+     * of trimmed entries (see first_valid_id). */
+    if (s->count && strm_id_cmp(start, s->h.first) < 0) start = s->h.first;
     if (strm_iter_open(&it, srv.st, s->id, start, end, rev) == ST_OK) {
         while ((!count || n < count) && strm_iter_next(&it, &id, &v, &vl) == ST_OK) {
             reply_entry(c, id, v, vl);
@@ -318,13 +327,14 @@ static long long stream_trim(xs *s, const trim_args *a) {
     strm_id *ids = malloc(sizeof(strm_id) * (size_t)(want > 1024 ? 1024 : want));
     if (!ids) return 0;
     long long deleted = 0;
+    strm_id from = s->h.first; /* nothing lives before it (see first_valid_id) */
     while (deleted < want) {
         long long batch = want - deleted > 1024 ? 1024 : want - deleted, n = 0;
         strm_iter it;
         strm_id id;
         const uint8_t *v;
         size_t vl;
-        if (strm_iter_open(&it, srv.st, s->id, ID_MIN, ID_MAX, 0) != ST_OK) break;
+        if (strm_iter_open(&it, srv.st, s->id, from, ID_MAX, 0) != ST_OK) break;
         while (n < batch && strm_iter_next(&it, &id, &v, &vl) == ST_OK) {
             if (a->strategy == TRIM_MINID && strm_id_cmp(id, a->minid) >= 0) break;
             ids[n++] = id;
@@ -335,10 +345,14 @@ static long long stream_trim(xs *s, const trim_args *a) {
                 s->count--;
                 deleted++;
             }
+        if (n > 0) {
+            from = ids[n - 1];
+            if (strm_id_incr(&from) != 0) break;
+        }
         if (n < batch) break;
     }
+    if (deleted) refresh_first(s, from);
     free(ids);
-    if (deleted) refresh_first(s);
     return deleted;
 }
 
@@ -523,7 +537,7 @@ void xdel_command(client *c) {
     }
     if (deleted) {
         if (s.count == 0) s.h.first = ID_MIN;
-        else if (first) refresh_first(&s);
+        else if (first) refresh_first(&s, s.h.first);
         int rc = xs_save(&s);
         if (rc != ST_OK) {
             reply_store_error(c, rc);
