@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from lodis_testlib import scaled
+from lodis_testlib import scaled, wait_until
 
 
 def test_auto_ids_are_increasing(r):
@@ -136,3 +136,65 @@ def test_big_stream_delete_is_fast(server):
     assert r.xrange(b"big") == [(b"1-1", {b"a": b"b"})]
     with pytest.raises(redis.ResponseError):
         r.xinfo_consumers(b"big", b"g")
+
+
+def test_blocked_readers_woken_in_order_and_by_deletion(server):
+    """Blocked readers are served in blocking order by an XADD from Lua and
+    from MULTI; XREADGROUP waiters get -UNBLOCKED when the key is deleted
+    and -NOGROUP when the group is destroyed; an XREAD waiter ignores a key
+    that became a list."""
+    r = server.client()
+    r.xgroup_create(b"bq", b"g", id=b"$", mkstream=True)
+    results = {}
+
+    def blocked(name, *cmd):
+        c = server.client()
+        try:
+            results[name] = c.execute_command(*cmd)
+        except redis.ResponseError as e:
+            results[name] = "error: %s" % e
+        c.close()
+
+    def start(name, *cmd):
+        n = r.info("clients")["blocked_clients"]
+        t = threading.Thread(target=blocked, args=(name,) + cmd)
+        t.start()
+        wait_until(lambda: r.info("clients")["blocked_clients"] == n + 1, scaled(5),
+                   what="%s blocked" % name)
+        return t
+
+    ts = [start(n, "XREADGROUP", "GROUP", "g", n, "COUNT", "1", "BLOCK", "0", "STREAMS", "bq", ">")
+          for n in ("c1", "c2", "c3")]
+    r.eval("redis.call('XADD', KEYS[1], '1-1', 'a', '1') redis.call('XADD', KEYS[1], '2-1', 'a', '2')",
+           1, b"bq")
+    for t in ts[:2]:
+        t.join(scaled(5))
+    assert results["c1"][0][1][0][0] == b"1-1" and results["c2"][0][1][0][0] == b"2-1"
+    p = r.pipeline(transaction=True)
+    p.xadd(b"bq", {b"a": b"3"}, id=b"3-1")
+    p.xadd(b"bq", {b"a": b"4"}, id=b"4-1")
+    p.execute()
+    ts[2].join(scaled(5))
+    assert results["c3"][0][1][0][0] == b"3-1"
+    assert r.xreadgroup(b"g", b"c9", {b"bq": b">"})[0][1][0][0] == b"4-1"
+    t = start("gone", "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "bq", ">")
+    assert r.delete(b"bq") == 1
+    t.join(scaled(5))
+    assert results["gone"] == "error: UNBLOCKED the stream key no longer exists"
+    r.xgroup_create(b"bq", b"g", id=b"$", mkstream=True)
+    t = start("destroyed", "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "bq", ">")
+    r.xgroup_destroy(b"bq", b"g")
+    t.join(scaled(5))
+    assert results["destroyed"] == ("error: NOGROUP the consumer group this client was blocked "
+                                    "on no longer exists")
+    t = start("xread", "XREAD", "BLOCK", "0", "STREAMS", "bq", "$")
+    p = r.pipeline(transaction=True)
+    p.delete(b"bq")
+    p.lpush(b"bq", b"x")
+    p.execute()
+    time.sleep(0.2)
+    assert "xread" not in results
+    r.delete(b"bq")
+    r.xadd(b"bq", {b"f": b"v"}, id=b"9-1")
+    t.join(scaled(5))
+    assert results["xread"][0][1][0][0] == b"9-1"
