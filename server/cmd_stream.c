@@ -1426,7 +1426,12 @@ out:
  *   XTRIM in one MULTI) still serves an empty list;
  * - XREADGROUP fails with -UNBLOCKED when the key is gone or is no longer
  *   a stream, with -NOGROUP when the group was destroyed; XREAD keeps
- *   waiting then. */
+ *   waiting then.
+ * One known difference: lodis offers the key after any write or deletion,
+ * Redis only after XADD, key creation or deletion and XGROUP DESTROY. The
+ * rules above make that invisible except for XSETID (moves the last ID
+ * without an entry) and XGROUP SETID backwards while readers wait: Redis
+ * serves those readers at the next XADD, lodis at once. */
 #define XREAD_BLOCKED_DEFAULT_COUNT 1000
 
 static int xread_serve(client *c, const uint8_t *key, size_t klen) {
