@@ -220,7 +220,12 @@ static void serve_key(const ready_key *rk) {
             c->argv = bs->argv;
             c->db = bs->db;
             srv.current = c;
+            uint64_t errs_before = srv.stat_total_error_replies;
             int done = bs->ops->serve(c, rk->key, rk->klen);
+            /* An error served to a blocked client fails its call (Redis's
+             * updateStatsOnUnblock): XREADGROUP's -NOGROUP / -UNBLOCKED. */
+            if (srv.stat_total_error_replies != errs_before && c->cmd)
+                cmd_stats(c->cmd)->failed_calls++;
             srv.current = cur;
             c->argc = argc;
             c->argv = argv;
@@ -330,8 +335,12 @@ void client_unblock_command(client *c) {
         return;
     }
     block_state *bs = t->block_state;
-    if (err) reply_error(t, "-UNBLOCKED client unblocked via CLIENT UNBLOCK");
-    else bs->ops->timeout(t);
+    if (err) {
+        reply_error(t, "-UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        if (t->cmd) cmd_stats(t->cmd)->failed_calls++;
+    } else {
+        bs->ops->timeout(t);
+    }
     unblock(t);
     resume_later(t);
     reply_int(c, 1);

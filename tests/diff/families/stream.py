@@ -24,6 +24,7 @@ Normalizer (defined here, used through gen.Cmd):
                     radix-tree figures (Redis's memory layout) are zeroed.
 """
 
+import collections
 import select
 import time
 
@@ -125,12 +126,15 @@ class IdClock:
 
     def __init__(self):
         self.ms = 1
+        self.recent = collections.deque(maxlen=48)
 
     def fresh(self, rng):
         self.ms += rng.randint(0, 2)
         r = rng.random()
         if r < 0.45:
-            return '%d-%d' % (self.ms, rng.randint(0, 3))
+            eid = '%d-%d' % (self.ms, rng.randint(0, 3))
+            self.recent.append(eid)
+            return eid
         if r < 0.7:
             return '%d-*' % self.ms
         if r < 0.85:
@@ -139,6 +143,14 @@ class IdClock:
 
     def old(self, rng):
         return '%d-%d' % (rng.randint(0, max(1, self.ms)), rng.randint(0, 4))
+
+    def known(self, rng):
+        """An ID recently given to XADD: likely an entry that exists, was
+        delivered and is pending somewhere (random old IDs almost never
+        are, and XCLAIM of them claims nothing)."""
+        if self.recent and rng.random() < 0.7:
+            return rng.choice(self.recent)
+        return self.old(rng)
 
     def any(self, rng):
         r = rng.random()
@@ -250,7 +262,8 @@ def op_range(rng, ks):
 
 
 def op_xdel(rng, ks):
-    return [randcase(rng, 'XDEL'), ks.key(rng)] + [CLOCK.any(rng) for _ in range(rng.randint(1, 3))]
+    return [randcase(rng, 'XDEL'), ks.key(rng)] + [rng.choice([CLOCK.any, CLOCK.known])(rng)
+                                                   for _ in range(rng.randint(1, 3))]
 
 
 def op_xtrim(rng, ks):
@@ -321,7 +334,8 @@ def op_xgroup(rng, ks):
 
 
 def ids_for(rng):
-    return [CLOCK.old(rng) for _ in range(rng.randint(1, 4))]
+    return sorted(set(CLOCK.known(rng) for _ in range(rng.randint(1, 4))),
+                  key=lambda e: tuple(int(x) for x in e.split('-')))
 
 
 def op_xack(rng, ks):
@@ -425,17 +439,28 @@ def op_scenario(rng, ks):
     then look at everything."""
     key = ks.key(rng)
     items = [['DEL', key]]
+    own = []
     for _ in range(rng.randint(3, 12)):
-        items.append(['XADD', key, CLOCK.fresh(rng)] + fields(rng))
+        CLOCK.ms += 1
+        own.append('%d-%d' % (CLOCK.ms, rng.randint(0, 3)))
+        items.append(['XADD', key, own[-1]] + fields(rng))
+
+    def some():
+        return sorted(rng.sample(own, rng.randint(1, min(4, len(own)))),
+                      key=lambda e: tuple(int(x) for x in e.split('-')))
     items.append(['XGROUP', 'CREATE', key, 'g1', rng.choice(['0', '$', CLOCK.old(rng)])])
     items.append(['XGROUP', 'CREATE', key, 'g2', '0', 'ENTRIESREAD', rng.choice(['0', '2'])])
     items.append(['XREADGROUP', 'GROUP', 'g1', 'c1', 'COUNT', str(rng.randint(1, 4)),
                   'STREAMS', key, '>'])
     items.append(['XREADGROUP', 'GROUP', 'g1', 'c2', 'STREAMS', key, '>'])
     items.append(['XREADGROUP', 'GROUP', 'g2', 'c1', 'COUNT', '2', 'STREAMS', key, '>'])
-    items.append(['XACK', key, 'g1'] + ids_for(rng))
-    items.append(['XDEL', key] + ids_for(rng))
-    items.append(['XCLAIM', key, 'g1', 'c3', '0'] + ids_for(rng) + rng.choice([[], ['JUSTID'], ['TIME', '1000']]))
+    items.append(['XACK', key, 'g1'] + some())
+    items.append(['XDEL', key] + some())
+    items.append(['XCLAIM', key, 'g1', 'c3', '0'] + some() + rng.choice(
+        [[], ['JUSTID'], ['TIME', '1000'], ['IDLE', '5000', 'RETRYCOUNT', '7'], ['FORCE'],
+         ['FORCE', 'JUSTID', 'LASTID', own[-1]], ['LASTID', '99999999-0']]))
+    items.append(Cmd(['XPENDING', key, 'g1', 'IDLE', '3600000', '-', '+', '10'], norm=PENDING))
+    items.append(Cmd(['XPENDING', key, 'g1', '-', '+', '10', 'c3'], norm=PENDING))
     items.append(['XAUTOCLAIM', key, 'g1', 'c4', '0', '0', 'COUNT', str(rng.randint(1, 5))])
     items.append(['XREADGROUP', 'GROUP', 'g1', 'c1', 'STREAMS', key, '0'])
     items.append(Cmd(['XPENDING', key, 'g1', '-', '+', '100'], norm=PENDING))
