@@ -220,7 +220,12 @@ static void serve_key(const ready_key *rk) {
             c->argv = bs->argv;
             c->db = bs->db;
             srv.current = c;
+            uint64_t errs_before = srv.stat_total_error_replies;
             int done = bs->ops->serve(c, rk->key, rk->klen);
+            /* An error served to a blocked client fails its call (Redis's
+             * updateStatsOnUnblock): XREADGROUP's -NOGROUP / -UNBLOCKED. */
+            if (srv.stat_total_error_replies != errs_before && c->cmd)
+                cmd_stats(c->cmd)->failed_calls++;
             srv.current = cur;
             c->argc = argc;
             c->argv = argv;
@@ -276,20 +281,28 @@ static int intercept(client *c, const struct command *cmd) {
     return 0;
 }
 
+/* Every key waited on in db a or db b is ready (FLUSHDB: a == b; SWAPDB). */
+static void signal_dbs(int a, int b) {
+    for (block_state *bs = bhead; bs; bs = bs->next)
+        if (bs->db == a || bs->db == b)
+            for (int i = 0; i < bs->nkeys; i++) {
+                const arg *k = &bs->argv[bs->keyidx[i]];
+                block_signal_key(bs->db, (const uint8_t *)k->p, k->len);
+            }
+}
+
+/* Writes make a key ready, and so do deletions of every kind (as Redis's
+ * dbGenericDelete and FLUSHDB do): a client blocked in XREADGROUP must then
+ * be told the stream is gone; list and zset waiters just keep waiting. */
 static void key_change(int db, const uint8_t *key, size_t klen, int kind) {
     if (nblocked == 0) return;
-    if (kind == KS_CH_WRITE && key) {
+    if ((kind == KS_CH_WRITE || kind == KS_CH_DEL || kind == KS_CH_EXPIRED ||
+         kind == KS_CH_EVICTED) && key)
         block_signal_key(db, key, klen);
-    } else if (kind == KS_CH_SWAPDB) {
-        /* Every key of both databases may have changed. */
-        int other = (int)klen;
-        for (block_state *bs = bhead; bs; bs = bs->next)
-            if (bs->db == db || bs->db == other)
-                for (int i = 0; i < bs->nkeys; i++) {
-                    const arg *a = &bs->argv[bs->keyidx[i]];
-                    block_signal_key(bs->db, (const uint8_t *)a->p, a->len);
-                }
-    }
+    else if (kind == KS_CH_FLUSHDB)
+        signal_dbs(db, db);
+    else if (kind == KS_CH_SWAPDB)
+        signal_dbs(db, (int)klen); /* klen is the other db */
 }
 
 static void client_close(client *c) {
@@ -322,8 +335,12 @@ void client_unblock_command(client *c) {
         return;
     }
     block_state *bs = t->block_state;
-    if (err) reply_error(t, "-UNBLOCKED client unblocked via CLIENT UNBLOCK");
-    else bs->ops->timeout(t);
+    if (err) {
+        reply_error(t, "-UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        if (t->cmd) cmd_stats(t->cmd)->failed_calls++;
+    } else {
+        bs->ops->timeout(t);
+    }
     unblock(t);
     resume_later(t);
     reply_int(c, 1);

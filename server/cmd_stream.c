@@ -11,9 +11,8 @@
  * in its count. IDs, counters, lag and entries-read follow Redis 7.0's
  * rules exactly.
  *
- * Not implemented: the BLOCK forms of XREAD/XREADGROUP wait for the
- * blocking module (they answer as if the timeout had passed at once when
- * nothing can be served). Approximate trimming (`~`) trims exactly, capped
+ * BLOCK goes through server/blocking.c; a blocked reader is served by
+ * xread_serve() with Redis's rules for blocked readers. Approximate trimming (`~`) trims exactly, capped
  * by LIMIT: Redis removes whole listpack nodes only, a layout lodis does
  * not have; both are allowed by the documented contract ("at least N"). */
 #include <limits.h>
@@ -177,18 +176,24 @@ static int last_valid_id(xs *s, strm_id *out) {
     return rc == ST_OK ? 0 : -1;
 }
 
-static int first_valid_id(xs *s, strm_id *out) {
+/* The first entry at or after from. Callers pass the header's first ID (or
+ * a later point they know nothing lives before): entries deleted before it
+ * may still be tombstones in the memtable, and a walk from 0-0 would step
+ * over every one of them (a capped stream trimmed on each XADD would pay
+ * for all its trims since the last checkpoint, each time). */
+static int first_valid_id(xs *s, strm_id from, strm_id *out) {
     strm_iter it;
     const uint8_t *v;
     size_t vl;
-    if (strm_iter_open(&it, srv.st, s->id, ID_MIN, ID_MAX, 0) != ST_OK) return -1;
+    if (strm_iter_open(&it, srv.st, s->id, from, ID_MAX, 0) != ST_OK) return -1;
     int rc = strm_iter_next(&it, out, &v, &vl);
     strm_iter_close(&it);
     return rc == ST_OK ? 0 : -1;
 }
 
-static void refresh_first(xs *s) {
-    if (s->count == 0 || first_valid_id(s, &s->h.first) != 0) s->h.first = ID_MIN;
+/* Recompute the header's first ID; no entry lives before from. */
+static void refresh_first(xs *s, strm_id from) {
+    if (s->count == 0 || first_valid_id(s, from, &s->h.first) != 0) s->h.first = ID_MIN;
 }
 
 /* Reply with up to count (0 = all) entries in [start, end]; returns how
@@ -200,6 +205,9 @@ static long long reply_range(client *c, xs *s, strm_id start, strm_id end, long 
     size_t vl;
     reply_deferred d = reply_defer_len(c);
     long long n = 0;
+    /* Nothing lives below the first entry: do not walk over the tombstones
+     * of trimmed entries (see first_valid_id). */
+    if (s->count && strm_id_cmp(start, s->h.first) < 0) start = s->h.first;
     if (strm_iter_open(&it, srv.st, s->id, start, end, rev) == ST_OK) {
         while ((!count || n < count) && strm_iter_next(&it, &id, &v, &vl) == ST_OK) {
             reply_entry(c, id, v, vl);
@@ -319,13 +327,14 @@ static long long stream_trim(xs *s, const trim_args *a) {
     strm_id *ids = malloc(sizeof(strm_id) * (size_t)(want > 1024 ? 1024 : want));
     if (!ids) return 0;
     long long deleted = 0;
+    strm_id from = s->h.first; /* nothing lives before it (see first_valid_id) */
     while (deleted < want) {
         long long batch = want - deleted > 1024 ? 1024 : want - deleted, n = 0;
         strm_iter it;
         strm_id id;
         const uint8_t *v;
         size_t vl;
-        if (strm_iter_open(&it, srv.st, s->id, ID_MIN, ID_MAX, 0) != ST_OK) break;
+        if (strm_iter_open(&it, srv.st, s->id, from, ID_MAX, 0) != ST_OK) break;
         while (n < batch && strm_iter_next(&it, &id, &v, &vl) == ST_OK) {
             if (a->strategy == TRIM_MINID && strm_id_cmp(id, a->minid) >= 0) break;
             ids[n++] = id;
@@ -336,10 +345,14 @@ static long long stream_trim(xs *s, const trim_args *a) {
                 s->count--;
                 deleted++;
             }
+        if (n > 0) {
+            from = ids[n - 1];
+            if (strm_id_incr(&from) != 0) break;
+        }
         if (n < batch) break;
     }
+    if (deleted) refresh_first(s, from);
     free(ids);
-    if (deleted) refresh_first(s);
     return deleted;
 }
 
@@ -524,7 +537,7 @@ void xdel_command(client *c) {
     }
     if (deleted) {
         if (s.count == 0) s.h.first = ID_MIN;
-        else if (first) refresh_first(&s);
+        else if (first) refresh_first(&s, s.h.first);
         int rc = xs_save(&s);
         if (rc != ST_OK) {
             reply_store_error(c, rc);
@@ -1344,13 +1357,86 @@ out:
     return ret;
 }
 
+/* Serve a client blocked in XREAD / XREADGROUP from the key that became
+ * ready, as Redis's serveClientsBlockedOnStreamKey does (which differs from
+ * the synchronous path on purpose):
+ * - only the ready key is served, with COUNT or at most 1000 entries;
+ * - the test is the stream's last generated ID (not its last entry) against
+ *   the ID the client waits after, or for a group the group's last ID read
+ *   now: a write that moved the last ID but left nothing new (XADD then
+ *   XTRIM in one MULTI) still serves an empty list;
+ * - XREADGROUP fails with -UNBLOCKED when the key is gone or is no longer
+ *   a stream, with -NOGROUP when the group was destroyed; XREAD keeps
+ *   waiting then.
+ * One known difference: lodis offers the key after any write or deletion,
+ * Redis only after XADD, key creation or deletion and XGROUP DESTROY. The
+ * rules above make that invisible except for XSETID (moves the last ID
+ * without an entry) and XGROUP SETID backwards while readers wait: Redis
+ * serves those readers at the next XADD, lodis at once. */
+#define XREAD_BLOCKED_DEFAULT_COUNT 1000
+
 static int xread_serve(client *c, const uint8_t *key, size_t klen) {
-    (void)key;
-    (void)klen;
     xr_args a;
     int group_mode = c->cmd && strcmp(c->cmd->name, "xreadgroup") == 0;
     if (xr_parse(c, group_mode, &a) != 0) return 1;
-    return xr_run(c, group_mode, &a, 0, NULL);
+    int i = 0;
+    while (i < a.nstreams && !(c->argv[a.streams_arg + i].len == klen &&
+                               memcmp(c->argv[a.streams_arg + i].p, key, klen) == 0))
+        i++;
+    if (i == a.nstreams) return 0;
+    int ki = a.streams_arg + i, ii = a.streams_arg + a.nstreams + i;
+    xs s;
+    memset(&s, 0, sizeof s);
+    ks_meta m;
+    int rc = ks_lookup(srv.ks, c->db, key, klen, KS_STREAM, &m);
+    if (rc != ST_OK) {
+        if (!group_mode) return 0;
+        if (rc == ST_NOTFOUND || rc == ST_WRONGTYPE)
+            reply_error(c, "-UNBLOCKED the stream key no longer exists");
+        else reply_store_error(c, rc);
+        return 1;
+    }
+    s.db = c->db;
+    s.key = c->argv[ki].p;
+    s.klen = c->argv[ki].len;
+    s.id = m.id;
+    s.count = m.count;
+    s.expire = m.expire;
+    strm_hdr_decode(m.hdr, m.hdrlen, &s.h);
+    ks_meta_release(&m);
+    strm_id gt;
+    xg g;
+    if (group_mode) {
+        if (group_get(&s, ARGP(a.group_i), &g) != ST_OK) {
+            reply_error(c, "-NOGROUP the consumer group this client was blocked on no longer exists");
+            return 1;
+        }
+        gt = g.g.last;
+    } else if (strm_id_parse(ARGP(ii), &gt, 0, 1, NULL) != 0) {
+        return 0; /* cannot happen: checked when it blocked */
+    }
+    if (strm_id_cmp(s.h.last, gt) <= 0) return 0;
+    long long count = a.count ? a.count : XREAD_BLOCKED_DEFAULT_COUNT;
+    xc cn;
+    if (group_mode && cons_lookup(&s, &g, ARGP(a.group_i + 1), &cn, 1, 1) == 2) group_put(&s, &g);
+    if (c->resp == 2) {
+        reply_array_len(c, 1);
+        reply_array_len(c, 2);
+    } else {
+        reply_map_len(c, 1);
+    }
+    reply_bulk(c, key, klen);
+    strm_id start = gt;
+    if (strm_id_incr(&start) != 0) start = ID_MIN;
+    if (!group_mode) {
+        reply_range(c, &s, start, ID_MAX, count, 0);
+        return 1;
+    }
+    reply_group_new(c, &s, &g, &cn, start, count, a.noack);
+    group_put(&s, &g);
+    cons_put(&s, g.g.gid, cn.name, cn.nlen, &cn.r);
+    xs_touch(&s);
+    return 1;
 }
 
 static void xread_timeout(client *c) {

@@ -1,10 +1,12 @@
 /* net.c — listeners, connections, reading requests and writing replies.
  *
- * The tick: libev calls read callbacks, which parse and execute commands;
- * replies accumulate in each client's buffer. The ev_prepare "before sleep"
- * hook then commits the tick's writes to the WAL (fdatasync with
- * appendfsync always) and only after that writes the replies out: a client
- * is never told OK for a write that is not yet in the log.
+ * The tick: libev calls read callbacks, which read what arrived; the
+ * ev_prepare "before sleep" hook parses and executes it, client by client
+ * in the order the kernel reported the sockets (see read_later), and
+ * replies accumulate in each client's buffer. The same hook then commits
+ * the tick's writes to the WAL (fdatasync with appendfsync always) and only
+ * after that writes the replies out: a client is never told OK for a write
+ * that is not yet in the log.
  *
  * Clients are freed only in before_sleep (CLIENT_CLOSED), never in the middle
  * of a command, so a command may kill any client, itself included. */
@@ -308,6 +310,35 @@ void client_process_input(client *c) {
     }
 }
 
+/* Clients whose input arrived in this loop iteration, in the order libev
+ * called their read watchers. libev runs the watchers of one poll last
+ * reported first (its pending queue is a stack), so running each client's
+ * requests from its callback would serve the later of two requests that
+ * arrived together first (a DEL before an XREADGROUP ... BLOCK sent just
+ * before it). Redis serves them in the order the kernel reported them:
+ * so input runs at before-sleep, walking this list backwards. Clients are
+ * released only at the end of before-sleep, so the pointers stay valid. */
+static client **reads;
+static size_t nreads, reads_cap;
+
+static void read_later(client *c) {
+    if (nreads == reads_cap) {
+        reads_cap = reads_cap ? reads_cap * 2 : 64;
+        reads = realloc(reads, reads_cap * sizeof *reads);
+        if (!reads) abort();
+    }
+    reads[nreads++] = c;
+}
+
+static void run_reads(void) {
+    size_t n = nreads;
+    nreads = 0;
+    while (n > 0) {
+        client *c = reads[--n];
+        if (!(c->flags & (CLIENT_CLOSED | CLIENT_PAUSED))) client_process_input(c);
+    }
+}
+
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop;
     (void)revents;
@@ -334,7 +365,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
         return;
     }
     if (c->flags & CLIENT_PAUSED) return;
-    client_process_input(c);
+    read_later(c);
 }
 
 /* Output buffer limits: Redis's client-output-buffer-limit semantics. */
@@ -406,6 +437,7 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
 
 /* before sleep: commit, then flush replies, then free closed clients. */
 void server_before_sleep(void) {
+    run_reads();
     hooks_before_sleep();
     ks_flush_counters(srv.ks);
     int rc = store_commit(srv.st);

@@ -245,9 +245,17 @@ class Client:
     def call(self, *args):
         """Send one command, return its decoded reply (blocking I/O: one
         small command cannot fill the socket buffers)."""
-        out = []
         try:
             self.sock.sendall(encode_command(args))
+        except socket.timeout:
+            raise ConnectionError('%s: no reply within %.0fs' % (self.name, self.timeout))
+        return self.read_reply()
+
+    def read_reply(self):
+        """Wait for the next reply (of a command sent earlier, e.g. one that
+        blocks) and return it decoded."""
+        out = []
+        try:
             while True:
                 self._drain(out, 1)
                 if out:

@@ -38,13 +38,34 @@ import normalize  # noqa: E402
 import resp  # noqa: E402
 
 REDIS_ARGS = "--save '' --appendonly no"
-KNOWN_FOR_STATS = set('''
-    APPEND BITCOUNT BITFIELD BITFIELD_RO BITOP BITPOS COPY DBSIZE DECR DECRBY DEL ECHO EXISTS
-    EXPIRE EXPIREAT EXPIRETIME FLUSHDB GET GETBIT GETDEL GETEX GETRANGE GETSET HSET INCR INCRBY
-    INCRBYFLOAT KEYS LCS LPUSH MGET MOVE MSET MSETNX PERSIST PEXPIRE PEXPIREAT PEXPIRETIME PING
-    PSETEX PTTL RANDOMKEY RENAME RENAMENX RPUSH SADD SCAN SELECT SET SETBIT SETEX SETNX SETRANGE
-    STRLEN SUBSTR SWAPDB TOUCH TTL TYPE UNLINK ZADD
-    '''.split()) | {'OBJECT ' + s for s in ('ENCODING', 'REFCOUNT', 'FREQ', 'IDLETIME')} | {'OBJECT'}
+
+
+def load_command_tokens():
+    """From server/commands/*.json: {'XADD': {'MAXLEN', ...}, 'XGROUP CREATE': {...}}
+    (the option words each command takes) and the set of container names.
+    --stats uses them to name subcommands and count the options a run used."""
+    import glob
+    import json
+    tokens, containers = {}, set()
+
+    def walk(args, out):
+        for a in args or ():
+            if a.get('token'):
+                out.add(a['token'].upper())
+            walk(a.get('arguments'), out)
+
+    for path in glob.glob(os.path.join(HERE, '..', '..', 'server', 'commands', '*.json')):
+        with open(path) as f:
+            for c in json.load(f).get('commands', ()):
+                name = c['name'].upper()
+                if c.get('container'):
+                    containers.add(c['container'].upper())
+                    name = c['container'].upper() + ' ' + name
+                walk(c.get('arguments'), tokens.setdefault(name, set()))
+    return tokens, containers
+
+
+COMMAND_TOKENS, CONTAINERS = load_command_tokens()
 GLOBAL_COMMANDS = {b'SELECT', b'SWAPDB', b'FLUSHDB', b'FLUSHALL', b'HELLO'}
 
 
@@ -288,6 +309,7 @@ class Runner:
         self.diverged = collections.Counter()
         self.pool = concurrent.futures.ThreadPoolExecutor(1)
         self.stats = collections.defaultdict(collections.Counter) if opts.stats else None
+        self.options = collections.defaultdict(collections.Counter)
 
     # connection setup
     def connect(self):
@@ -392,21 +414,36 @@ class Runner:
             self.divergence(index, op, norm, a, b)
 
     @staticmethod
-    def command_name(args):
+    def command_name(args, reply=None):
+        """The command (with its subcommand for containers) for --stats and
+        the divergence counts; '(unknown command)' when the reference did
+        not know it or the name is garbage."""
+        if reply and reply[0] in ('err', 'bloberr') and reply[1].startswith(b'ERR unknown command'):
+            return '(unknown command)'
         name = args[0].upper().decode('latin-1')
-        if name == 'OBJECT' and len(args) > 1:
+        if name in CONTAINERS and len(args) > 1:
             name += ' ' + args[1].upper().decode('latin-1')
-        if name not in KNOWN_FOR_STATS:
-            name = '(unknown command)'
+        if not re.fullmatch(r'[A-Z_|]+( [A-Z_|-]+)?', name):
+            return '(unknown command)'
         return name
 
     def count_stats(self, op, reply):
-        name = self.command_name(op.args)
-        kind = reply[0] if isinstance(reply, tuple) else str(reply)
+        if not isinstance(reply, tuple):
+            reply = (str(reply), b'')
+        name = self.command_name(op.args, reply)
+        kind = reply[0]
         if kind in ('err', 'bloberr'):
             msg = re.sub(r"'.*'", "'..'", reply[1].decode('latin-1'))
             kind = 'err ' + (msg if len(msg) <= 60 else msg[:57] + '...')
         self.stats[name][kind] += 1
+        # the command's option words in this call, by whether the reply was an error
+        words = COMMAND_TOKENS.get(name)
+        if words:
+            ok = 'err' if kind.startswith('err') else 'ok'
+            skip = 2 if ' ' in name else 1
+            for a in set(a.upper().decode('latin-1') for a in op.args[skip:]):
+                if a in words:
+                    self.options[name][(a, ok)] += 1
 
     def print_stats(self):
         print('reply kinds per command (reference side):')
@@ -414,6 +451,11 @@ class Runner:
             c = self.stats[name]
             print('  %-16s %6d  %s' % (name, sum(c.values()), '\n                          '.join(
                 '%6d %s' % (n, k) for k, n in c.most_common())))
+            words = COMMAND_TOKENS.get(name)
+            if words:
+                o = self.options[name]
+                print('  %-16s options (ok/err): %s' % ('', ' '.join(
+                    '%s %d/%d' % (w, o[(w, 'ok')], o[(w, 'err')]) for w in sorted(words))))
         if self.normalized:
             print('equal only after normalization: %s' % ', '.join(
                 '%s=%d' % kv for kv in sorted(self.normalized.items())))

@@ -1,10 +1,8 @@
 """Streams through redis-py: auto IDs (`*`, which the differential test
 cannot use), two consumers of a group where one dies mid-work and the
 other claims its entries (XAUTOCLAIM and XCLAIM), XREAD/XREADGROUP BLOCK
-served by another client's XADD, a 200 000-entry stream whose DEL is O(1),
-and a crash test: kill -9 during XADD/XREADGROUP/XACK traffic with
-appendfsync always, then every acknowledged entry, the PEL and the group
-counters are checked after restart."""
+served by another client's XADD, a 200 000-entry stream whose DEL is O(1).
+Concurrent workers: test_stream_workers.py; crash test: test_stream_crash.py."""
 
 import threading
 import time
@@ -140,71 +138,63 @@ def test_big_stream_delete_is_fast(server):
         r.xinfo_consumers(b"big", b"g")
 
 
-class Traffic:
-    """XADD / XREADGROUP / XACK in a loop, recording what was acknowledged."""
+def test_blocked_readers_woken_in_order_and_by_deletion(server):
+    """Blocked readers are served in blocking order by an XADD from Lua and
+    from MULTI; XREADGROUP waiters get -UNBLOCKED when the key is deleted
+    and -NOGROUP when the group is destroyed; an XREAD waiter ignores a key
+    that became a list."""
+    r = server.client()
+    r.xgroup_create(b"bq", b"g", id=b"$", mkstream=True)
+    results = {}
 
-    def __init__(self, port):
-        self.port = port
-        self.added = []          # acknowledged XADD ids
-        self.delivered = set()   # ids acknowledged as delivered to consumer c
-        self.acked = set()       # ids whose XACK was acknowledged
-        self.error = None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        c = redis.Redis(port=self.port, socket_timeout=5)
-        i = 0
+    def blocked(name, *cmd):
+        c = server.client()
         try:
-            while True:
-                i += 1
-                eid = c.xadd(b"crash", {b"i": str(i).encode()}, id=b"%d-0" % i)
-                self.added.append(eid)
-                got = c.xreadgroup(b"g", b"c", {b"crash": b">"}, count=1)
-                if got:
-                    for _s, entries in got:
-                        for e, _f in entries:
-                            self.delivered.add(e)
-                            if i % 2 == 0:
-                                c.xack(b"crash", b"g", e)
-                                self.acked.add(e)
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionResetError):
-            pass
-        except Exception as e:       # a wrong reply
-            self.error = e
+            results[name] = c.execute_command(*cmd)
+        except redis.ResponseError as e:
+            results[name] = "error: %s" % e
+        c.close()
 
+    def start(name, *cmd):
+        n = r.info("clients")["blocked_clients"]
+        t = threading.Thread(target=blocked, args=(name,) + cmd)
+        t.start()
+        wait_until(lambda: r.info("clients")["blocked_clients"] == n + 1, scaled(5),
+                   what="%s blocked" % name)
+        return t
 
-def test_crash_during_stream_traffic(server_factory):
-    server = server_factory(appendfsync="always")
-    r = server.client()
-    r.xgroup_create(b"crash", b"g", id=b"0", mkstream=True)
-    tr = Traffic(server.port)
-    tr.thread.start()
-    time.sleep(2.0)
-    server.kill9()
-    tr.thread.join(scaled(30))
-    assert not tr.thread.is_alive() and tr.error is None
-    assert len(tr.added) > 20
-    server.start()
-    r = server.client()
-    ids = [e for e, _ in r.xrange(b"crash")]
-    # every acknowledged XADD is there (one more may have been in flight)
-    assert ids[:len(tr.added)] == tr.added
-    assert len(ids) - len(tr.added) in (0, 1)
-    pending = {x["message_id"] for x in
-               r.xpending_range(b"crash", b"g", min=b"-", max=b"+", count=10 ** 6)}
-    # acknowledged XACKs are gone; acknowledged deliveries not acked are
-    # pending (except one whose XACK was in flight at the crash)
-    assert not (pending & tr.acked)
-    assert len((tr.delivered - tr.acked) - pending) <= 1
-    assert pending - tr.delivered <= {ids[-1]} if ids else True
-    info = r.xinfo_stream(b"crash")
-    assert info["length"] == len(ids) and info["entries-added"] == len(ids)
-    grp = r.xinfo_groups(b"crash")[0]
-    assert grp["pending"] == len(pending)
-    assert grp["consumers"] == 1
-    # the group resumes where it stopped: nothing is delivered twice by ">"
-    r.xadd(b"crash", {b"after": b"1"}, id=b"%d-0" % (len(ids) + 10))
-    got = r.xreadgroup(b"g", b"c", {b"crash": b">"})
-    new = [e for e, _ in got[0][1]]
-    assert not (set(new) & tr.delivered)
-    assert new[-1] == b"%d-0" % (len(ids) + 10)
+    ts = [start(n, "XREADGROUP", "GROUP", "g", n, "COUNT", "1", "BLOCK", "0", "STREAMS", "bq", ">")
+          for n in ("c1", "c2", "c3")]
+    r.eval("redis.call('XADD', KEYS[1], '1-1', 'a', '1') redis.call('XADD', KEYS[1], '2-1', 'a', '2')",
+           1, b"bq")
+    for t in ts[:2]:
+        t.join(scaled(5))
+    assert results["c1"][0][1][0][0] == b"1-1" and results["c2"][0][1][0][0] == b"2-1"
+    p = r.pipeline(transaction=True)
+    p.xadd(b"bq", {b"a": b"3"}, id=b"3-1")
+    p.xadd(b"bq", {b"a": b"4"}, id=b"4-1")
+    p.execute()
+    ts[2].join(scaled(5))
+    assert results["c3"][0][1][0][0] == b"3-1"
+    assert r.xreadgroup(b"g", b"c9", {b"bq": b">"})[0][1][0][0] == b"4-1"
+    t = start("gone", "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "bq", ">")
+    assert r.delete(b"bq") == 1
+    t.join(scaled(5))
+    assert results["gone"] == "error: UNBLOCKED the stream key no longer exists"
+    r.xgroup_create(b"bq", b"g", id=b"$", mkstream=True)
+    t = start("destroyed", "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "bq", ">")
+    r.xgroup_destroy(b"bq", b"g")
+    t.join(scaled(5))
+    assert results["destroyed"] == ("error: NOGROUP the consumer group this client was blocked "
+                                    "on no longer exists")
+    t = start("xread", "XREAD", "BLOCK", "0", "STREAMS", "bq", "$")
+    p = r.pipeline(transaction=True)
+    p.delete(b"bq")
+    p.lpush(b"bq", b"x")
+    p.execute()
+    time.sleep(0.2)
+    assert "xread" not in results
+    r.delete(b"bq")
+    r.xadd(b"bq", {b"f": b"v"}, id=b"9-1")
+    t.join(scaled(5))
+    assert results["xread"][0][1][0][0] == b"9-1"

@@ -24,6 +24,11 @@ Normalizer (defined here, used through gen.Cmd):
                     radix-tree figures (Redis's memory layout) are zeroed.
 """
 
+import collections
+import select
+import time
+
+import resp
 from gen import Cmd, Group, binary, mangle_arity, prepare, randcase, weighted
 from normalize import Exact
 
@@ -121,12 +126,15 @@ class IdClock:
 
     def __init__(self):
         self.ms = 1
+        self.recent = collections.deque(maxlen=48)
 
     def fresh(self, rng):
         self.ms += rng.randint(0, 2)
         r = rng.random()
         if r < 0.45:
-            return '%d-%d' % (self.ms, rng.randint(0, 3))
+            eid = '%d-%d' % (self.ms, rng.randint(0, 3))
+            self.recent.append(eid)
+            return eid
         if r < 0.7:
             return '%d-*' % self.ms
         if r < 0.85:
@@ -135,6 +143,14 @@ class IdClock:
 
     def old(self, rng):
         return '%d-%d' % (rng.randint(0, max(1, self.ms)), rng.randint(0, 4))
+
+    def known(self, rng):
+        """An ID recently given to XADD: likely an entry that exists, was
+        delivered and is pending somewhere (random old IDs almost never
+        are, and XCLAIM of them claims nothing)."""
+        if self.recent and rng.random() < 0.7:
+            return rng.choice(self.recent)
+        return self.old(rng)
 
     def any(self, rng):
         r = rng.random()
@@ -206,12 +222,15 @@ def op_xadd(rng, ks):
     if rng.random() < 0.25:
         cmd += trim_opts(rng, True)
     r = rng.random()
-    if r < 0.8:
+    if r < 0.82:
         cmd.append(CLOCK.fresh(rng))
-    elif r < 0.93:
+    elif r < 0.95:
         cmd.append(CLOCK.any(rng))
+    elif r < 0.99:
+        cmd.append(rng.choice(['0-*', '0-0']))
     else:
-        cmd.append(rng.choice(['0-*', '18446744073709551615-*', '18446744073709551615-18446744073709551615', '0-0']))
+        # the last possible ID: the key then refuses every XADD until deleted
+        cmd.append(rng.choice(['18446744073709551615-*', '18446744073709551615-18446744073709551615']))
     cmd += fields(rng)
     if rng.random() < 0.03:
         cmd.append('odd')
@@ -243,17 +262,29 @@ def op_range(rng, ks):
 
 
 def op_xdel(rng, ks):
-    return [randcase(rng, 'XDEL'), ks.key(rng)] + [CLOCK.any(rng) for _ in range(rng.randint(1, 3))]
+    return [randcase(rng, 'XDEL'), ks.key(rng)] + [rng.choice([CLOCK.any, CLOCK.known])(rng)
+                                                   for _ in range(rng.randint(1, 3))]
 
 
 def op_xtrim(rng, ks):
     return [randcase(rng, 'XTRIM'), ks.key(rng)] + trim_opts(rng, False)
 
 
+def block_opt(rng):
+    """BLOCK in the single-connection stream: nothing else can write while a
+    read waits, so a read that finds nothing times out with nil after a few
+    milliseconds; one that finds entries answers at once, as without BLOCK.
+    BLOCK 0 (forever) appears only where entries are certain to be there:
+    never here."""
+    return [randcase(rng, 'BLOCK'), rng.choice(['1', '1', '3', '-1', 'x', '1.5'])]
+
+
 def op_xread(rng, ks):
     cmd = [randcase(rng, 'XREAD')]
     if rng.random() < 0.4:
         cmd += [randcase(rng, 'COUNT'), str(rng.randint(-1, 4))]
+    if rng.random() < 0.1:
+        cmd += block_opt(rng)
     if rng.random() < 0.03:
         cmd += rng.choice([['NOACK'], ['GROUP', 'g1', 'c1'], ['FOO'], ['COUNT', 'x']])
     keys = ks.some(rng, 1, 3)
@@ -270,6 +301,8 @@ def op_xreadgroup(rng, ks):
         cmd += [randcase(rng, 'GROUP'), group(rng), consumer(rng)]
     if rng.random() < 0.4:
         cmd += [randcase(rng, 'COUNT'), str(rng.randint(-1, 4))]
+    if rng.random() < 0.1:
+        cmd += block_opt(rng)
     if rng.random() < 0.2:
         cmd.append(randcase(rng, 'NOACK'))
     keys = ks.some(rng, 1, 2)
@@ -301,7 +334,8 @@ def op_xgroup(rng, ks):
 
 
 def ids_for(rng):
-    return [CLOCK.old(rng) for _ in range(rng.randint(1, 4))]
+    return sorted(set(CLOCK.known(rng) for _ in range(rng.randint(1, 4))),
+                  key=lambda e: tuple(int(x) for x in e.split('-')))
 
 
 def op_xack(rng, ks):
@@ -384,11 +418,12 @@ def op_xinfo(rng, ks):
 
 def op_xsetid(rng, ks):
     cmd = [randcase(rng, 'XSETID'), ks.key(rng),
-           rng.choice(['%d-%d' % (CLOCK.ms, 9), '%d-%d' % (CLOCK.ms + 1, 0), 'abc'])]
+           rng.choice(['%d-%d' % (CLOCK.ms, 9), '%d-%d' % (CLOCK.ms + 1, 0), '%d' % (CLOCK.ms + 1),
+                       'abc'])]
     if rng.random() < 0.3:
-        cmd += [randcase(rng, 'ENTRIESADDED'), rng.choice(['0', '3', '1000', '-1', 'x'])]
+        cmd += [randcase(rng, 'ENTRIESADDED'), rng.choice(['0', '3', '1000', '1000', '5000', '-1', 'x'])]
     if rng.random() < 0.3:
-        cmd += [randcase(rng, 'MAXDELETEDID'), rng.choice([CLOCK.old(rng), '0-0', 'abc'])]
+        cmd += [randcase(rng, 'MAXDELETEDID'), rng.choice([CLOCK.old(rng), CLOCK.old(rng), '0-0', 'abc'])]
     if rng.random() < 0.03:
         cmd.append('FOO')
     return cmd
@@ -404,17 +439,28 @@ def op_scenario(rng, ks):
     then look at everything."""
     key = ks.key(rng)
     items = [['DEL', key]]
+    own = []
     for _ in range(rng.randint(3, 12)):
-        items.append(['XADD', key, CLOCK.fresh(rng)] + fields(rng))
+        CLOCK.ms += 1
+        own.append('%d-%d' % (CLOCK.ms, rng.randint(0, 3)))
+        items.append(['XADD', key, own[-1]] + fields(rng))
+
+    def some():
+        return sorted(rng.sample(own, rng.randint(1, min(4, len(own)))),
+                      key=lambda e: tuple(int(x) for x in e.split('-')))
     items.append(['XGROUP', 'CREATE', key, 'g1', rng.choice(['0', '$', CLOCK.old(rng)])])
     items.append(['XGROUP', 'CREATE', key, 'g2', '0', 'ENTRIESREAD', rng.choice(['0', '2'])])
     items.append(['XREADGROUP', 'GROUP', 'g1', 'c1', 'COUNT', str(rng.randint(1, 4)),
                   'STREAMS', key, '>'])
     items.append(['XREADGROUP', 'GROUP', 'g1', 'c2', 'STREAMS', key, '>'])
     items.append(['XREADGROUP', 'GROUP', 'g2', 'c1', 'COUNT', '2', 'STREAMS', key, '>'])
-    items.append(['XACK', key, 'g1'] + ids_for(rng))
-    items.append(['XDEL', key] + ids_for(rng))
-    items.append(['XCLAIM', key, 'g1', 'c3', '0'] + ids_for(rng) + rng.choice([[], ['JUSTID'], ['TIME', '1000']]))
+    items.append(['XACK', key, 'g1'] + some())
+    items.append(['XDEL', key] + some())
+    items.append(['XCLAIM', key, 'g1', 'c3', '0'] + some() + rng.choice(
+        [[], ['JUSTID'], ['TIME', '1000'], ['IDLE', '5000', 'RETRYCOUNT', '7'], ['FORCE'],
+         ['FORCE', 'JUSTID', 'LASTID', own[-1]], ['LASTID', '99999999-0']]))
+    items.append(Cmd(['XPENDING', key, 'g1', 'IDLE', '3600000', '-', '+', '10'], norm=PENDING))
+    items.append(Cmd(['XPENDING', key, 'g1', '-', '+', '10', 'c3'], norm=PENDING))
     items.append(['XAUTOCLAIM', key, 'g1', 'c4', '0', '0', 'COUNT', str(rng.randint(1, 5))])
     items.append(['XREADGROUP', 'GROUP', 'g1', 'c1', 'STREAMS', key, '0'])
     items.append(Cmd(['XPENDING', key, 'g1', '-', '+', '100'], norm=PENDING))
@@ -423,6 +469,106 @@ def op_scenario(rng, ks):
     items.append(Cmd(['XINFO', 'STREAM', key], norm=TIMES))
     items.append(Cmd(['XINFO', 'STREAM', key, 'FULL'], norm=TIMES))
     items.append(Cmd(['XINFO', 'CONSUMERS', key, 'g1'], norm=TIMES))
+    return Group(items)
+
+
+class BlockedWake(Exact):
+    """Clients blocked in XREAD / XREADGROUP, then woken by writes from the
+    main connection (plain, inside MULTI/EXEC or inside a Lua script).
+
+    A compound normalizer: on each server on its own, the readers connect
+    and block one after the other (each waits until INFO counts it as
+    blocked, so the blocking order is fixed), then the main connection runs
+    the writes. The result compared exactly is the writes' replies plus
+    every reader's reply in blocking order: who got which entries shows the
+    serving order. Readers left waiting are then ended by CLIENT UNBLOCK
+    (nil, as for a timeout; its 1/0 reply tells who was still blocked), so
+    no timing decides a reply even on a loaded machine."""
+    compound = True
+    name = 'blocked-wake'
+
+    def __init__(self, readers, writes):
+        self.readers = [[resp.to_bytes(a) for a in r] for r in readers]
+        self.writes = [[resp.to_bytes(a) for a in w] for w in writes]
+
+    @staticmethod
+    def blocked(client):
+        info = client.call(b'INFO', b'clients')
+        text = info[2] if info[0] == 'verb' else info[1]    # RESP3: verbatim string
+        for line in text.split(b'\r\n'):
+            if line.startswith(b'blocked_clients:'):
+                return int(line.split(b':')[1])
+        raise resp.ProtocolError('INFO clients has no blocked_clients line')
+
+    def run(self, client, args):
+        conns, out = [], []
+        try:
+            base = self.blocked(client)
+            ids = []
+            for r in self.readers:
+                c = resp.Client(client.host, client.port, timeout=client.timeout)
+                conns.append(c)
+                ids.append(c.call(b'CLIENT', b'ID')[1])
+                c.sock.sendall(resp.encode_command(r))
+                deadline = time.time() + 5
+                while time.time() < deadline:
+                    if self.blocked(client) > base:
+                        base += 1
+                        break
+                    if select.select([c.sock], [], [], 0.002)[0]:
+                        break               # answered at once (entries there, or an error)
+            for w in self.writes:
+                out.append(client.call(*w))
+            # readers nothing was served to are still blocked: end their wait
+            # now (the reply is nil, as for a timeout) rather than by a clock
+            for i in ids:
+                out.append(client.call(b'CLIENT', b'UNBLOCK', b'%d' % i))
+            for c in conns:
+                out.append(c.read_reply())
+        finally:
+            for c in conns:
+                c.close()
+        return ('blocked-wake', tuple(out))
+
+
+def op_block_wake(rng, ks):
+    """One to three readers block on a private stream, then XADDs arrive
+    plainly, in MULTI/EXEC or from Lua."""
+    key = ks.private('strm:block')
+    other = ks.private('strm:block2')
+    items = [['DEL', key, other]]
+    if rng.random() < 0.7:
+        items.append(['XADD', key, CLOCK.fresh(rng), 'f', 'v'])
+    items.append(['XGROUP', 'CREATE', key, 'g1', '$', 'MKSTREAM'])
+    readers = []
+    for i in range(rng.randint(1, 3)):
+        count = rng.choice([[], ['COUNT', '1'], ['COUNT', '2']])
+        if rng.random() < 0.5:
+            readers.append(['XREAD'] + count + ['BLOCK', '20000', 'STREAMS', key, '$'])
+        else:
+            readers.append(['XREADGROUP', 'GROUP', 'g1', 'c%d' % (i + 1)] + count + ['BLOCK', '20000'] +
+                           rng.choice([[], ['NOACK']]) + ['STREAMS', key, '>'])
+    if rng.random() < 0.2:
+        readers.append(['XREAD', 'BLOCK', '20000', 'STREAMS', other, key, '$', '$'])
+    ids = [CLOCK.fresh(rng) for _ in range(rng.randint(1, 3))]
+    how = rng.choice(['plain', 'multi', 'multi', 'lua', 'lua'])
+    adds = [['XADD', key, i, 'n', str(k)] for k, i in enumerate(ids)]
+    if rng.random() < 0.15:
+        adds.append(rng.choice([['DEL', key], ['XGROUP', 'DESTROY', key, 'g1'],
+                                ['XTRIM', key, 'MAXLEN', '0']]))
+    if how == 'plain':
+        writes = adds
+    elif how == 'multi':
+        writes = [['MULTI']] + adds + [['EXEC']]
+    else:
+        body = ' '.join("redis.call(%s);" % ','.join("'%s'" % a for a in (a0[:1] + ['KEYS[1]'] + a0[2:]))
+                        for a0 in adds).replace("'KEYS[1]'", 'KEYS[1]')
+        writes = [['EVAL', body + " return 1", '1', key]]
+    items.append(Cmd(writes[0], norm=BlockedWake(readers, writes)))
+    items.append(Cmd(['XINFO', 'GROUPS', key], norm=TIMES))
+    items.append(Cmd(['XINFO', 'CONSUMERS', key, 'g1'], norm=TIMES))
+    items.append(Cmd(['XPENDING', key, 'g1', '-', '+', '10'], norm=PENDING))
+    items.append(['XRANGE', key, '-', '+'])
     return Group(items)
 
 
@@ -449,7 +595,7 @@ def generate(rng, ks):
     table = prepare([
         (14, op_xadd), (3, op_xlen), (6, op_range), (3, op_xdel), (3, op_xtrim), (4, op_xread),
         (6, op_xgroup), (6, op_xreadgroup), (3, op_xack), (4, op_xpending), (3, op_xclaim),
-        (3, op_xautoclaim), (4, op_xinfo), (2, op_xsetid), (1, op_encoding), (0.4, op_scenario),
+        (3, op_xautoclaim), (4, op_xinfo), (2, op_xsetid), (1, op_encoding), (0.4, op_scenario), (0.06, op_block_wake),
         (1, op_wrongarity),
     ])
     while True:
