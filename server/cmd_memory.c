@@ -11,9 +11,8 @@
 #include "server/cmdtable.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "storage/evict.h"
 #include "storage/keyspace.h"
-
-#define ENTRY_OVERHEAD 16 /* LMDB node header and slot, per entry */
 
 /* MEMORY: only reached with an unknown subcommand. */
 void memory_command(client *c) {
@@ -36,36 +35,11 @@ void memory_usage_command(client *c) {
             return;
         }
     }
-    ks_meta m;
-    if (ks_lookup_notouch(srv.ks, c->db, c->argv[2].p, c->argv[2].len, KS_NONE, &m) != ST_OK) {
+    int64_t bytes = evict_key_bytes(srv.ks, c->db, c->argv[2].p, c->argv[2].len, samples);
+    if (bytes < 0) {
         reply_null(c);
         return;
     }
-    long long bytes = (long long)c->argv[2].len + 28 + (long long)m.hdrlen +
-                      (long long)m.vlen + 2 * ENTRY_OVERHEAD;
-    if (m.id) {
-        uint8_t prefix[8];
-        ks_subkey(prefix, m.id, NULL, 0);
-        store_cursor *cur;
-        long long seen = 0, sum = 0;
-        if (store_cursor_open(srv.st, ST_DBI_SUB, &cur) == ST_OK) {
-            int rc = store_cursor_seek(cur, prefix, 8);
-            for (; rc == ST_OK && (samples < 0 || seen < samples); rc = store_cursor_next(cur)) {
-                const uint8_t *k, *v;
-                size_t kl, vl;
-                if (store_cursor_get(cur, &k, &kl, &v, &vl) != ST_OK || kl < 8 ||
-                    memcmp(k, prefix, 8) != 0)
-                    break;
-                sum += (long long)(kl + vl) + ENTRY_OVERHEAD;
-                seen++;
-            }
-            store_cursor_close(cur);
-        }
-        /* Some types keep more than one entry per member (a zset's score
-         * index); the sample's average covers whatever entries there are. */
-        if (seen) bytes += sum * (long long)(m.count ? m.count : (uint64_t)seen) / seen;
-    }
-    ks_meta_release(&m);
     reply_int(c, bytes);
 }
 
