@@ -188,6 +188,11 @@ int maxdisk_check_or_reply(client *c, const struct command *cmd) {
     if (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI) && multi_queued_flags &&
         (multi_queued_flags(c) & CMD_DENYOOM))
         denyoom = 1;
+    /* Queueing in MULTI may take any amount of memory: Redis refuses every
+     * command but EXEC, DISCARD, QUIT and RESET then. */
+    if ((c->flags & CLIENT_MULTI) && cmd->id != CMDID_exec && cmd->id != CMDID_discard &&
+        cmd->id != CMDID_quit && cmd->id != CMDID_reset)
+        denyoom = 1;
     if (!denyoom) return 0;
     reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
     return 1;

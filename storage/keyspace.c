@@ -1014,23 +1014,32 @@ static int live_kkey(ks *k, const uint8_t *kk, size_t kkl, int64_t want_exp) {
     return !want_exp || m.expire == want_exp;
 }
 
-static void rand_bytes(uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(random() & 0xff);
-}
-
 /* A probe key drawn between a and b (a <= b) in byte order: their common
- * prefix, then a byte between theirs, then random bytes. Keys share long
- * prefixes ("user:000123"), so a probe of random bytes alone would land
- * before or after all of them. */
+ * prefix, then a byte between theirs, then bytes drawn from the range of
+ * byte values the two keys use after that point. Keys share long prefixes
+ * and small alphabets ("user:000123"), so a probe of random bytes would land
+ * before or after all of them; drawing from their alphabet spreads probes
+ * over the keys (exactly so for keys of a fixed format). */
 static size_t probe_between(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
                             uint8_t *out, size_t cap) {
     size_t i = 0;
-    while (i < al && i < bl && a[i] == b[i] && i + 9 < cap) out[i] = a[i], i++;
+    while (i < al && i < bl && a[i] == b[i] && i + 1 < cap) out[i] = a[i], i++;
     unsigned lo = i < al ? a[i] : 0, hi = i < bl ? b[i] : 255;
     if (hi < lo) hi = lo;
-    out[i++] = (uint8_t)(lo + (unsigned)random() % (hi - lo + 1));
-    rand_bytes(out + i, 8);
-    return i + 8;
+    out[i] = (uint8_t)(lo + (unsigned)random() % (hi - lo + 1));
+    unsigned amin = 255, amax = 0;
+    for (size_t j = i + 1; j < al || j < bl; j++) {
+        unsigned x = j < al ? a[j] : b[j], y = j < bl ? b[j] : x;
+        if (x > y) x ^= y, y ^= x, x ^= y;
+        if (x < amin) amin = x;
+        if (y > amax) amax = y;
+    }
+    if (amin > amax) amin = 0, amax = 255;
+    size_t n = (al > bl ? al : bl);
+    if (n > cap) n = cap;
+    for (size_t j = i + 1; j < n; j++)
+        out[j] = (uint8_t)(amin + (unsigned)random() % (amax - amin + 1));
+    return n > i + 1 ? n : i + 1;
 }
 
 int ks_sample_key(ks *k, int db, uint8_t **out, size_t *outlen) {
