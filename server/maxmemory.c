@@ -86,6 +86,10 @@ uint64_t mem_overhead(void) {
     return t;
 }
 
+uint64_t mem_startup(void) {
+    return startup_used;
+}
+
 uint64_t mem_disk_used(void) {
     return ev ? evict_disk_used(ev) : 0;
 }

@@ -17,6 +17,8 @@ void mem_rss(uint64_t *total, uint64_t *file, uint64_t *anon);
 /* Bytes held by bookkeeping rather than data: client buffers, the RAM
  * tier's access table, startup memory (INFO's used_memory_overhead). */
 uint64_t mem_overhead(void);
+/* mem_used() when the server had just started. */
+uint64_t mem_startup(void);
 /* Dataset size on disk as maxdisk sees it (storage/evict.h). */
 uint64_t mem_disk_used(void);
 

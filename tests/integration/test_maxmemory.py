@@ -310,3 +310,63 @@ def test_config_set_takes_effect_at_once(server_factory):
     assert r.set("later", "ok")
     with pytest.raises(redis.ResponseError):
         r.config_set("maxmemory-policy", "sometimes")
+
+
+def test_memory_subcommands(server_factory):
+    s, r = lodis(server_factory, "--maxmemory", "64mb")
+    for i in range(200):
+        r.set("m:%d" % i, b"x" * 1000)
+    r.config_set("maxdisk", "100kb")
+    stats = r.memory_stats()
+    for f in ("peak.allocated", "total.allocated", "startup.allocated", "keys.count",
+              "dataset.bytes", "fragmentation", "lodis.disk.used", "lodis.maxdisk", "db.0"):
+        assert f in stats, f
+    assert stats["keys.count"] == r.dbsize() == 200
+    assert stats["db.0"]["keys.count"] == 200
+    assert stats["total.allocated"] <= stats["peak.allocated"]
+    assert stats["lodis.disk.used"] > 100 * 1024
+    doctor = r.execute_command("MEMORY", "DOCTOR")
+    doctor = doctor.decode() if isinstance(doctor, bytes) else str(doctor)
+    assert "of maxdisk" in doctor and "noeviction" in doctor, doctor
+    malloc = r.execute_command("MEMORY", "MALLOC-STATS")
+    assert b"<malloc" in (malloc if isinstance(malloc, bytes) else str(malloc).encode())
+    assert r.memory_purge()
+    assert r.memory_usage("m:1") > 1000
+    assert r.memory_usage("missing") is None
+
+
+def _cli(port, *args):
+    import subprocess
+    out = subprocess.run(["redis-cli", "-p", str(port)] + list(args), capture_output=True,
+                         timeout=scaled(60))
+    return out.stdout.decode(errors="replace") + out.stderr.decode(errors="replace")
+
+
+@pytest.mark.skipif(not shutil.which("redis-cli"), reason="redis-cli not installed")
+def test_redis_cli_bigkeys_memkeys_hotkeys(server_factory):
+    s, r = lodis(server_factory)
+    r.set("bigstring", b"s" * 50000)
+    r.rpush("biglist", *range(3000))
+    r.hset("bighash", mapping={"f%d" % i: i for i in range(700)})
+    r.sadd("bigset", *range(900))
+    r.zadd("bigzset", {"m%d" % i: i for i in range(1100)})
+    for i in range(100):
+        r.set("small:%d" % i, "v")
+    out = _cli(s.port, "--bigkeys")
+    assert "Biggest string found '\"bigstring\"' has 50000 bytes" in out, out
+    assert "Biggest   list found '\"biglist\"' has 3000 items" in out
+    assert "Biggest   hash found '\"bighash\"' has 700 fields" in out
+    assert "Biggest    set found '\"bigset\"' has 900 members" in out
+    assert "Biggest   zset found '\"bigzset\"' has 1100 members" in out
+    out = _cli(s.port, "--memkeys")
+    assert "Biggest   list found '\"biglist\"'" in out and "Biggest string found '\"bigstring\"'" in out
+    # --hotkeys needs an LFU policy, as with Redis
+    out = _cli(s.port, "--hotkeys")
+    assert "LFU" in out
+    r.config_set("maxmemory-policy", "allkeys-lfu")
+    r.config_set("lfu-log-factor", "0")
+    for _ in range(40):
+        r.get("small:7")
+    out = _cli(s.port, "--hotkeys")
+    lines = [ln for ln in out.splitlines() if ln.startswith("hot key found")]
+    assert lines and '"small:7"' in lines[0], out
