@@ -11,9 +11,13 @@
  * drains into LMDB), lowers the access table's bound, returns free heap to
  * the kernel (malloc_trim) and, when the resident set is over, unmaps LMDB's
  * resident pages (madvise(MADV_DONTNEED)), which later reads fault back in
- * from the page cache or disk. maxmemory also bounds the memtable budget (an
- * eighth of it: active plus frozen memtables may reach four budgets before
- * backpressure) and the access table (a sixteenth).
+ * from the page cache or disk. maxmemory also bounds the memtable budget (a
+ * sixteenth of it: active plus frozen memtables may reach four budgets
+ * before backpressure), the entries per checkpoint (a sixteenth of it in
+ * LMDB pages, twice that with backpressure; LMDB keeps the largest
+ * transaction's dirty pages malloc'd for reuse) and the access table (a
+ * sixteenth). Together about 0.6 x maxmemory, leaving the rest for client
+ * buffers, scripts and LMDB's resident map.
  *
  * Disk. maxdisk bounds the dataset; storage/evict.c measures it and deletes
  * keys by maxmemory-policy. Here: call it before each command (as Redis
@@ -108,13 +112,13 @@ void maxmemory_apply(void) {
     size_t budget = (size_t)cfg.memtable_size;
     size_t tier_max = TIER_DEFAULT_MAX;
     if (cfg.maxmemory) {
-        if (budget > cfg.maxmemory / 8) budget = (size_t)(cfg.maxmemory / 8);
+        if (budget > cfg.maxmemory / 16) budget = (size_t)(cfg.maxmemory / 16);
         if (budget < (1u << 20)) budget = 1u << 20;
         size_t t = (size_t)(cfg.maxmemory / 16 / TIER_ENTRY_BYTES);
         if (t < tier_max) tier_max = t;
     }
     store_set_memtable_budget(srv.st, budget);
-    store_set_dirty_budget(srv.st, cfg.maxmemory ? (size_t)(cfg.maxmemory / 8) : 0);
+    store_set_dirty_budget(srv.st, cfg.maxmemory ? (size_t)(cfg.maxmemory / 16) : 0);
     ks_tier_set_max(srv.ks, tier_max);
 }
 
@@ -138,6 +142,12 @@ static void maxmemory_cron(void) {
     }
     uint64_t rss, file, anon;
     mem_rss(&rss, &file, &anon);
+    /* Heap freed by checkpoints stays resident until trimmed. */
+    static int64_t last_trim;
+    if (anon > cfg.maxmemory && used <= cfg.maxmemory && mstime() - last_trim >= 1000) {
+        last_trim = mstime();
+        mem_purge();
+    }
     /* Unmapping costs every later read of those pages a minor fault: at
      * most once a second, unless far over. */
     static int64_t last_release;

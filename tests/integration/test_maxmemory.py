@@ -298,8 +298,8 @@ def test_config_set_takes_effect_at_once(server_factory):
         assert r.config_set(name, value)
         assert r.config_get(name) == {name: value}
     assert info(r, "memory")["maxmemory"] == 33554432
-    # the memtable budget follows maxmemory at once (an eighth of it)
-    assert info(r, "memory")["lodis_memtable_budget"] == 33554432 // 8
+    # the memtable budget follows maxmemory at once (a sixteenth of it)
+    assert info(r, "memory")["lodis_memtable_budget"] == 33554432 // 16
     r.config_set("maxmemory-policy", "noeviction")
     written, err = fill(r, "k", 20000)
     assert str(err) == OOM
