@@ -1059,7 +1059,13 @@ int ks_sample_key(ks *k, int db, uint8_t **out, size_t *outlen) {
             continue;
         uint8_t probe[KS_KKEY_MAX + 9];
         size_t pl = probe_between(fcopy, fl, last, ll, probe, sizeof probe);
-        int rc = store_base_seek(k->s, ST_DBI_KEYS, probe, pl, 0, &kk, &kkl);
+        /* Every other probe goes to the memtable, so keys written since the
+         * last checkpoint are candidates too (under LFU they are the
+         * coldest: a new key starts at counter 5). */
+        int rc = (attempt & 1) ? store_memtable_seek(k->s, ST_DBI_KEYS, probe, pl, &kk, &kkl)
+                               : store_base_seek(k->s, ST_DBI_KEYS, probe, pl, 0, &kk, &kkl);
+        if (rc == ST_NOTFOUND && (attempt & 1))
+            rc = store_memtable_seek(k->s, ST_DBI_KEYS, &b, 1, &kk, &kkl);
         if (rc != ST_OK || kk[0] != b) continue;
         if (!live_kkey(k, kk, kkl, 0)) continue;
         return key_of_kkey(k, kk, kkl, out, outlen);

@@ -115,6 +115,10 @@ void store_cursor_close(store_cursor *c);
  * Borrowed memory, as store_get's. */
 int store_base_seek(store *s, int dbi, const void *k, size_t klen, int rev, const uint8_t **ok,
                     size_t *oklen);
+/* The first live (not deleted) key >= k of the active memtable alone,
+ * stepping over at most 64 tombstones: the memtable's side of sampling. */
+int store_memtable_seek(store *s, int dbi, const void *k, size_t klen, const uint8_t **ok,
+                        size_t *oklen);
 
 /* --- ticks and durability ----------------------------------------------- */
 /* Make sure `bytes` more bytes of writes in this tick fit in the WAL's
