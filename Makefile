@@ -4,6 +4,7 @@
 #   make run        build, then start lodis-server on conf/lodis.conf
 #   make test       unit + integration + diff tests, release and ASan/UBSan builds
 #   make bench      redis-benchmark against lodis and redis-server side by side
+#   make bench-large  a dataset far larger than maxmemory, under a memory cap
 #   make SAN=1      build the ASan/UBSan variant into build/asan/
 #   make install    install binaries, config and man page under PREFIX
 #
@@ -47,7 +48,7 @@ MIGRATE_BIN := $(B)/lodis-migrate
 # Test helpers built with the binaries (integration tests run them); never installed.
 TOOLS_BIN   := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all setup run test test-unit test-integration test-diff bench install clean lint
+.PHONY: all setup run test test-unit test-integration test-diff bench bench-large install clean lint
 
 all: $(SERVER_BIN) $(MIGRATE_BIN) $(TOOLS_BIN)
 	@ln -sf $(SERVER_BIN) lodis-server
@@ -103,6 +104,10 @@ test-unit: $(UNIT_BIN)
 
 bench: setup all
 	@bash scripts/bench
+
+# A dataset ~20x maxmemory under a memory cap (root: cgroup v1); see the script.
+bench-large: setup all
+	@bash scripts/bench-large $(BENCH_LARGE_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)/etc/lodis

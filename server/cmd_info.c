@@ -25,17 +25,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-/* libasan's allocator statistics (sanitizer/allocator_interface.h, which
- * not every compiler installation ships). */
-size_t __sanitizer_get_current_allocated_bytes(void);
-#endif
-
 #include "server/buf.h"
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/latency.h"
 #include "server/latency_hist.h"
+#include "server/maxmemory.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -63,35 +58,6 @@ static struct {
 static uint64_t startup_memory;
 static char replid[41];
 
-/* Bytes malloc has handed out and not got back: mallinfo2()'s uordblks
- * (in-use bytes in the arenas) plus hblkhd (chunks served by mmap). This is
- * what Redis's used_memory means (zmalloc's count) without a wrapper around
- * every allocation. LMDB's file map is not malloc memory and is not counted:
- * it is page cache, visible in used_memory_rss as far as it is resident.
- * Under ASan malloc is ASan's, and mallinfo2() says 0: ask ASan instead. */
-static uint64_t used_memory(void) {
-#if defined(__SANITIZE_ADDRESS__)
-    return (uint64_t)__sanitizer_get_current_allocated_bytes();
-#else
-    struct mallinfo2 mi = mallinfo2();
-    return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
-#endif
-}
-
-/* Resident set size from /proc/self/statm (second field, in pages). */
-static uint64_t rss_memory(void) {
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    char b[128];
-    ssize_t n = read(fd, b, sizeof b - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    b[n] = '\0';
-    unsigned long long size = 0, resident = 0;
-    if (sscanf(b, "%llu %llu", &size, &resident) != 2) return 0;
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 static void update_peak(uint64_t used) {
     if ((int64_t)used > srv.stat_peak_memory) srv.stat_peak_memory = (int64_t)used;
 }
@@ -112,7 +78,7 @@ static void random_hex40(char out[41]) {
 }
 
 void info_init(void) {
-    startup_memory = used_memory();
+    startup_memory = mem_used();
     update_peak(startup_memory);
     if (!replid[0]) random_hex40(replid);
 }
@@ -178,7 +144,7 @@ void info_cron(void) {
     }
     if (mi > peaks.in[slot]) peaks.in[slot] = mi;
     if (mo > peaks.out[slot]) peaks.out[slot] = mo;
-    update_peak(used_memory());
+    update_peak(mem_used());
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,7 +260,8 @@ static void sec_clients(buf *o) {
 }
 
 static void sec_memory(buf *o) {
-    uint64_t used = used_memory(), rss = rss_memory();
+    uint64_t used = mem_used(), rss, rss_file, rss_anon;
+    mem_rss(&rss, &rss_file, &rss_anon);
     update_peak(used);
     uint64_t peak = (uint64_t)srv.stat_peak_memory;
     uint64_t sysmem = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
@@ -303,8 +270,17 @@ static void sec_memory(buf *o) {
     client_buffers(&mi, &mo, &clients_mem);
     store_stats st;
     store_get_stats(srv.st, &st);
+    uint64_t overhead = mem_overhead();
+    if (overhead > used) overhead = used;
+    uint64_t dataset = used - overhead;
+    uint64_t net = used > startup_memory ? used - startup_memory : 0;
+    uint64_t disk_used = mem_disk_used();
+    const mem_stats *ms = mem_get_stats();
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    getrusage(RUSAGE_SELF, &ru);
     char *policy = config_get_value("maxmemory-policy");
-    char h1[32], h2[32], h3[32], h4[32], h5[32], h6[32], h7[32];
+    char h[10][32];
     buf_printf(o,
                "# Memory\r\n"
                "used_memory:%llu\r\n"
@@ -314,7 +290,10 @@ static void sec_memory(buf *o) {
                "used_memory_peak:%llu\r\n"
                "used_memory_peak_human:%s\r\n"
                "used_memory_peak_perc:%.2f%%\r\n"
+               "used_memory_overhead:%llu\r\n"
                "used_memory_startup:%llu\r\n"
+               "used_memory_dataset:%llu\r\n"
+               "used_memory_dataset_perc:%.2f%%\r\n"
                "total_system_memory:%llu\r\n"
                "total_system_memory_human:%s\r\n"
                "maxmemory:%llu\r\n"
@@ -322,31 +301,56 @@ static void sec_memory(buf *o) {
                "maxmemory_policy:%s\r\n"
                "mem_fragmentation_ratio:%.2f\r\n"
                "mem_fragmentation_bytes:%lld\r\n"
+               "mem_not_counted_for_evict:0\r\n"
                "mem_clients_slaves:0\r\n"
                "mem_clients_normal:%llu\r\n"
                "mem_replication_backlog:0\r\n"
                "mem_allocator:libc\r\n"
                "active_defrag_running:0\r\n"
                "lazyfree_pending_objects:%d\r\n"
+               "lazyfreed_objects:0\r\n"
+               "lodis_rss_anon:%llu\r\n"
+               "lodis_rss_file:%llu\r\n"
                "lodis_memtable_bytes:%llu\r\n"
                "lodis_memtable_bytes_human:%s\r\n"
                "lodis_memtable_entries:%llu\r\n"
+               "lodis_memtable_budget:%llu\r\n"
+               "lodis_tier_entries:%llu\r\n"
+               "lodis_tier_bytes:%llu\r\n"
+               "lodis_tier_memtable_hits:%llu\r\n"
+               "lodis_tier_lmdb_reads:%llu\r\n"
+               "lodis_major_faults:%llu\r\n"
+               "lodis_minor_faults:%llu\r\n"
+               "lodis_pressure_checkpoints:%llu\r\n"
+               "lodis_map_releases:%llu\r\n"
+               "lodis_disk_used:%llu\r\n"
+               "lodis_disk_used_human:%s\r\n"
                "lodis_disk_bytes:%llu\r\n"
                "lodis_disk_bytes_human:%s\r\n"
                "lodis_wal_bytes:%llu\r\n"
                "lodis_map_size:%llu\r\n"
-               "lodis_maxdisk:%llu\r\n",
-               (unsigned long long)used, human(h1, sizeof h1, used), (unsigned long long)rss,
-               human(h2, sizeof h2, rss), (unsigned long long)peak, human(h3, sizeof h3, peak),
-               peak ? (double)used * 100.0 / (double)peak : 0.0, (unsigned long long)startup_memory,
-               (unsigned long long)sysmem, human(h4, sizeof h4, sysmem), cfg.maxmemory,
-               human(h5, sizeof h5, cfg.maxmemory), policy ? policy : "",
-               used ? (double)rss / (double)used : 0.0, (long long)rss - (long long)used,
-               (unsigned long long)clients_mem, srv.reclaim_pending ? 1 : 0,
-               (unsigned long long)st.memtable_bytes, human(h6, sizeof h6, st.memtable_bytes),
-               (unsigned long long)st.memtable_entries, (unsigned long long)st.disk_bytes,
-               human(h7, sizeof h7, st.disk_bytes), (unsigned long long)st.wal_bytes,
-               (unsigned long long)st.map_size, cfg.maxdisk);
+               "lodis_maxdisk:%llu\r\n"
+               "lodis_maxdisk_human:%s\r\n",
+               (unsigned long long)used, human(h[0], 32, used), (unsigned long long)rss,
+               human(h[1], 32, rss), (unsigned long long)peak, human(h[2], 32, peak),
+               peak ? (double)used * 100.0 / (double)peak : 0.0, (unsigned long long)overhead,
+               (unsigned long long)startup_memory, (unsigned long long)dataset,
+               net ? (double)dataset * 100.0 / (double)net : 0.0, (unsigned long long)sysmem,
+               human(h[3], 32, sysmem), cfg.maxmemory, human(h[4], 32, cfg.maxmemory),
+               policy ? policy : "", used ? (double)rss / (double)used : 0.0,
+               (long long)rss - (long long)used, (unsigned long long)clients_mem,
+               srv.reclaim_pending ? 1 : 0, (unsigned long long)rss_anon,
+               (unsigned long long)rss_file, (unsigned long long)st.memtable_bytes,
+               human(h[5], 32, st.memtable_bytes), (unsigned long long)st.memtable_entries,
+               (unsigned long long)store_memtable_budget(srv.st),
+               (unsigned long long)ks_tier_entries(srv.ks),
+               (unsigned long long)ks_tier_bytes(srv.ks), (unsigned long long)st.memtable_hits,
+               (unsigned long long)st.lmdb_reads, (unsigned long long)ru.ru_majflt,
+               (unsigned long long)ru.ru_minflt, (unsigned long long)ms->pressure_checkpoints,
+               (unsigned long long)ms->map_releases, (unsigned long long)disk_used,
+               human(h[6], 32, disk_used), (unsigned long long)st.disk_bytes,
+               human(h[7], 32, st.disk_bytes), (unsigned long long)st.wal_bytes,
+               (unsigned long long)st.map_size, cfg.maxdisk, human(h[8], 32, cfg.maxdisk));
     free(policy);
 }
 

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "server/cmdtable.h"
+#include "server/maxmemory.h"
 #include "server/notify.h"
 #include "server/reply.h"
 #include "server/resp.h"
@@ -60,7 +61,7 @@ static void apply_fsync(void) {
     if (srv.st) store_set_fsync(srv.st, cfg.appendfsync);
 }
 static void apply_memtable(void) {
-    if (srv.st) store_set_memtable_budget(srv.st, (size_t)cfg.memtable_size);
+    maxmemory_apply(); /* the budget is bounded by maxmemory too */
 }
 static void apply_tier(void) {
     if (srv.ks)
@@ -114,7 +115,7 @@ static directive table[] = {
     {"client-output-buffer-limit", NULL, C_OBUF, cfg.obuf,
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, 0, NULL,
      NULL},
-    {"maxmemory", NULL, C_MEM, &cfg.maxmemory, "0", 0, LL_MAX, 0, NULL, NULL},
+    {"maxmemory", NULL, C_MEM, &cfg.maxmemory, "0", 0, LL_MAX, 0, NULL, apply_memtable},
     {"maxdisk", NULL, C_MEM, &cfg.maxdisk, "0", 0, LL_MAX, 0, NULL, NULL},
     {"maxmemory-policy", NULL, C_ENUM, &cfg.maxmemory_policy, "noeviction", 0, 0, 0,
      policy_enum, apply_tier},

@@ -14,6 +14,7 @@
 #include "server/hooks.h"
 #include "server/latency.h"
 #include "server/latency_hist.h"
+#include "server/maxmemory.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/slowlog.h"
@@ -152,6 +153,12 @@ void process_command(client *c) {
     }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(c, "-NOAUTH Authentication required.");
+        cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    /* maxdisk: evict by policy, or refuse what may grow the dataset (Redis
+     * checks maxmemory here: before MULTI queueing and pub/sub mode). */
+    if (cfg.maxdisk && maxdisk_check_or_reply(c, cmd)) {
         cmd_stats(cmd)->rejected_calls++;
         goto rejected;
     }

@@ -314,6 +314,15 @@ static void queue_command(client *c, const struct command *cmd) {
     c->multi_count = s->nq;
 }
 
+/* The union of the queued commands' flags (dispatch's OOM check of EXEC). */
+uint64_t multi_queued_flags(client *c);
+uint64_t multi_queued_flags(client *c) {
+    multi_state *s = c->multi_state;
+    uint64_t f = 0;
+    for (int i = 0; s && i < s->nq; i++) f |= s->q[i].cmd->flags;
+    return f;
+}
+
 static int multi_intercept(client *c, const struct command *cmd) {
     if (!(c->flags & CLIENT_MULTI)) return 0;
     if (cmd->proc == exec_command || cmd->proc == discard_command ||

@@ -30,6 +30,7 @@
 #include "server/server.h"
 
 #define READ_CHUNK (16 * 1024)
+#define READ_MAX   (1024 * 1024)
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -307,6 +308,8 @@ void client_process_input(client *c) {
     if (c->qpos > 0 && !(c->flags & CLIENT_PAUSED)) {
         buf_consume(&c->query, c->qpos);
         c->qpos = 0;
+        /* An emptied buffer that a burst made big goes back to the heap. */
+        if (c->query.len == 0 && c->query.cap > 4 * READ_MAX) buf_free(&c->query);
     }
 }
 
@@ -344,8 +347,13 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)revents;
     client *c = w->data;
     size_t want = READ_CHUNK;
+    /* Fill room already reserved (a big argument announced itself), but
+     * never read more than READ_MAX at once: everything read runs in this
+     * tick, and a tick's writes all land in the memtable before the next
+     * checkpoint can start (maxmemory). */
     if (c->query.cap > c->query.len + 1 && c->query.cap - c->query.len - 1 > want)
         want = c->query.cap - c->query.len - 1;
+    if (want > READ_MAX) want = READ_MAX;
     buf_reserve(&c->query, want);
     ssize_t n = read(c->fd, c->query.p + c->query.len, want);
     if (n <= 0) {

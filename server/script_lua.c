@@ -28,6 +28,7 @@
 #include <lualib.h>
 
 #include "server/cmdtable.h"
+#include "server/maxmemory.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -408,10 +409,11 @@ static arg *call_argv;
 static int call_argv_cap;
 static buf call_bytes;
 static int run_wrote;
+static int run_oom; /* over maxdisk with nothing to evict when the script began */
 
 static int redis_call_generic(lua_State *Ls, int raise) {
     int argc = lua_gettop(Ls);
-    const char *err = NULL;
+    const char *err = NULL, *code = "ERR";
     if (argc == 0) err = "Please specify at least one argument for this redis lib call";
     for (int i = 1; !err && i <= argc; i++) {
         int t = lua_type(Ls, i);
@@ -446,6 +448,12 @@ static int redis_call_generic(lua_State *Ls, int raise) {
         else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
         else if ((cmd->flags & CMD_WRITE) && run_readonly)
             err = "Write commands are not allowed from read-only scripts.";
+        else if ((cmd->flags & CMD_DENYOOM) && !run_wrote && run_oom) {
+            /* Over maxdisk when the script started: refused until its first
+             * write, after which it must be let finish (Redis's rule). */
+            code = "OOM";
+            err = "command not allowed when used memory > 'maxmemory'.";
+        }
         if (!err) {
             if (cmd->flags & CMD_WRITE) run_wrote = 1;
             arg *saved_argv = fake->argv;
@@ -478,10 +486,10 @@ static int redis_call_generic(lua_State *Ls, int raise) {
             return 1;
         }
     }
-    if (raise) return raise_err(Ls, err);
     lua_newtable(Ls);
-    lua_pushfstring(Ls, "ERR %s", err);
+    lua_pushfstring(Ls, "%s %s", code, err);
     lua_setfield(Ls, -2, "err");
+    if (raise) return lua_error(Ls);
     return 1;
 }
 
@@ -903,6 +911,7 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     fake->db = c->db;
     run_readonly = readonly || (flags & SCRIPT_FLAG_NO_WRITES);
     run_wrote = 0;
+    run_oom = maxdisk_oom();
     running = 1;
     int rc = lua_pcall(L, 0, 1, -2);
     running = 0;
@@ -958,6 +967,7 @@ void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *k
     fake->db = c->db;
     run_readonly = readonly;
     run_wrote = 0;
+    run_oom = maxdisk_oom();
     running = 1;
     int rc = lua_pcall(Ls, 2, 1, -4);
     running = 0;

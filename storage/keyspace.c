@@ -649,7 +649,9 @@ int ks_drop_id(ks *k, uint64_t id, int type) {
     return store_put(k->s, ST_DBI_TRASH, tk, 8, tv, 1);
 }
 
-int ks_delete(ks *k, int db, const void *key, size_t klen) {
+/* Delete a key, reporting `kind` (or KS_CH_EXPIRED if its time had come).
+ * 1 deleted live, 0 missing or expired, or ST_*. */
+static int delete_as(ks *k, int db, const void *key, size_t klen, int kind) {
     uint8_t kkey[KS_KKEY_MAX];
     size_t kkl;
     ks_meta m;
@@ -658,8 +660,12 @@ int ks_delete(ks *k, int db, const void *key, size_t klen) {
     if (rc) return rc;
     int expired = m.expire && m.expire <= k->now;
     if ((rc = drop_encoded(k, kkey, kkl, &m))) return rc;
-    notify(k, db, key, klen, expired ? KS_CH_EXPIRED : KS_CH_DEL);
+    notify(k, db, key, klen, expired ? KS_CH_EXPIRED : kind);
     return expired ? 0 : 1;
+}
+
+int ks_delete(ks *k, int db, const void *key, size_t klen) {
+    return delete_as(k, db, key, klen, KS_CH_DEL);
 }
 
 int ks_set_expire(ks *k, int db, const void *key, size_t klen, int64_t when) {
@@ -1020,6 +1026,195 @@ int ks_random_key(ks *k, int db, uint8_t **out, size_t *outlen) {
     }
     store_cursor_close(c);
     return ST_NOTFOUND;
+}
+
+/* ------------------------------------------------------------------ */
+/* eviction support                                                    */
+
+int ks_evict_key(ks *k, int db, const void *key, size_t klen) {
+    return delete_as(k, db, key, klen, KS_CH_EVICTED);
+}
+
+int ks_key_access(ks *k, int db, const void *key, size_t klen, int *tracked, int64_t *idle_ms,
+                  int *freq, int64_t *expire) {
+    uint8_t kkey[KS_KKEY_MAX];
+    size_t kkl;
+    ks_meta m;
+    int rc = fetch(k, db, key, klen, kkey, &kkl, &m);
+    if (rc) return rc;
+    *expire = m.expire;
+    *idle_ms = 0;
+    *freq = 0;
+    *tracked = tier_lookup(k->tier, khash(k, kkey, kkl), k->now, idle_ms, freq);
+    return ST_OK;
+}
+
+/* The user key of a keys-DBI key, malloc'd (hashed form: from its record). */
+static int key_of_kkey(ks *k, const uint8_t *kk, size_t kkl, uint8_t **out, size_t *outlen) {
+    const uint8_t *key = kk + 1;
+    size_t klen = kkl - 1;
+    if (kk[0] & 0x80) {
+        const uint8_t *v;
+        size_t vl;
+        ks_meta m;
+        int rc = store_get(k->s, ST_DBI_KEYS, kk, kkl, &v, &vl);
+        if (rc) return rc;
+        key = NULL;
+        if ((rc = meta_decode(v, vl, &m, &key, &klen))) return rc;
+        if (!key) return ST_CORRUPT;
+    }
+    *out = malloc(klen ? klen : 1);
+    if (!*out) return ST_NOMEM;
+    memcpy(*out, key, klen);
+    *outlen = klen;
+    return ST_OK;
+}
+
+/* Is the keys-DBI key live in the merged view (not deleted, not expired,
+ * and with the given expiry when want_exp != 0)? */
+static int live_kkey(ks *k, const uint8_t *kk, size_t kkl, int64_t want_exp) {
+    const uint8_t *v;
+    size_t vl;
+    ks_meta m;
+    if (store_get(k->s, ST_DBI_KEYS, kk, kkl, &v, &vl) != ST_OK) return 0;
+    if (meta_decode(v, vl, &m, NULL, NULL) != ST_OK) return 0;
+    if (m.expire && m.expire <= k->now) return 0;
+    return !want_exp || m.expire == want_exp;
+}
+
+/* A probe key drawn between a and b (a <= b) in byte order: their common
+ * prefix, then a byte between theirs, then bytes drawn from the range of
+ * byte values the two keys use after that point. Keys share long prefixes
+ * and small alphabets ("user:000123"), so a probe of random bytes would land
+ * before or after all of them; drawing from their alphabet spreads probes
+ * over the keys (exactly so for keys of a fixed format). */
+static size_t probe_between(const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
+                            uint8_t *out, size_t cap) {
+    size_t i = 0;
+    while (i < al && i < bl && a[i] == b[i] && i + 1 < cap) out[i] = a[i], i++;
+    unsigned lo = i < al ? a[i] : 0, hi = i < bl ? b[i] : 255;
+    if (hi < lo) hi = lo;
+    out[i] = (uint8_t)(lo + (unsigned)random() % (hi - lo + 1));
+    unsigned amin = 255, amax = 0;
+    for (size_t j = i + 1; j < al || j < bl; j++) {
+        unsigned x = j < al ? a[j] : b[j], y = j < bl ? b[j] : x;
+        if (x > y) x ^= y, y ^= x, x ^= y;
+        if (x < amin) amin = x;
+        if (y > amax) amax = y;
+    }
+    if (amin > amax) amin = 0, amax = 255;
+    size_t n = (al > bl ? al : bl);
+    if (n > cap) n = cap;
+    for (size_t j = i + 1; j < n; j++)
+        out[j] = (uint8_t)(amin + (unsigned)random() % (amax - amin + 1));
+    return n > i + 1 ? n : i + 1;
+}
+
+int ks_sample_key(ks *k, int db, uint8_t **out, size_t *outlen) {
+    uint8_t pdb = k->map[db];
+    if (k->nkeys[pdb] == 0) return ST_NOTFOUND;
+    for (int attempt = 0; attempt < 16; attempt++) {
+        uint8_t b = (attempt & 3) == 3 ? (pdb | 0x80) : pdb, hib = (uint8_t)(b + 1);
+        const uint8_t *kk, *first, *last;
+        size_t kkl, fl, ll;
+        /* Bounds of this slot's range in LMDB, then a probe between them. */
+        if (store_base_seek(k->s, ST_DBI_KEYS, &b, 1, 0, &first, &fl) != ST_OK ||
+            first[0] != b)
+            continue;
+        uint8_t fcopy[KS_KKEY_MAX];
+        memcpy(fcopy, first, fl);
+        if (store_base_seek(k->s, ST_DBI_KEYS, &hib, 1, 1, &last, &ll) != ST_OK || last[0] != b)
+            continue;
+        uint8_t probe[KS_KKEY_MAX + 9];
+        size_t pl = probe_between(fcopy, fl, last, ll, probe, sizeof probe);
+        /* Every other probe goes to the memtable, so keys written since the
+         * last checkpoint are candidates too (under LFU they are the
+         * coldest: a new key starts at counter 5). */
+        int rc = (attempt & 1) ? store_memtable_seek(k->s, ST_DBI_KEYS, probe, pl, &kk, &kkl)
+                               : store_base_seek(k->s, ST_DBI_KEYS, probe, pl, 0, &kk, &kkl);
+        if (rc == ST_NOTFOUND && (attempt & 1))
+            rc = store_memtable_seek(k->s, ST_DBI_KEYS, &b, 1, &kk, &kkl);
+        if (rc != ST_OK || kk[0] != b) continue;
+        if (!live_kkey(k, kk, kkl, 0)) continue;
+        return key_of_kkey(k, kk, kkl, out, outlen);
+    }
+    /* Nothing found in LMDB: the keys may all be in the memtable still. */
+    return ks_random_key(k, db, out, outlen);
+}
+
+int ks_random_volatile(ks *k, int db, uint8_t **out, size_t *outlen) {
+    uint8_t pdb = k->map[db];
+    if (k->nexp[pdb] == 0) return ST_NOTFOUND;
+    const uint8_t *ek;
+    size_t ekl;
+    uint64_t lo = 0, hi = 0;
+    if (store_base_seek(k->s, ST_DBI_EXPIRES, NULL, 0, 0, &ek, &ekl) == ST_OK && ekl >= 8) {
+        lo = be64_get(ek);
+        hi = (uint64_t)k->now + 86400000; /* probes past the last entry wrap */
+        if (hi < lo) hi = lo;
+        /* A random time between the first expiry and a day ahead, then the
+         * next entries of this database from there (wrapping once). */
+        for (int attempt = 0; attempt < 16; attempt++) {
+            uint8_t probe[8];
+            uint64_t span = hi - lo + 1;
+            be64_put(probe, lo + (((uint64_t)random() << 31) ^ (uint64_t)random()) % span);
+            int rc = store_base_seek(k->s, ST_DBI_EXPIRES, probe, 8, 0, &ek, &ekl);
+            if (rc == ST_NOTFOUND)
+                rc = store_base_seek(k->s, ST_DBI_EXPIRES, NULL, 0, 0, &ek, &ekl);
+            if (rc != ST_OK || ekl <= 9 || (ek[8] & 0x7f) != pdb) continue;
+            if (!live_kkey(k, ek + 8, ekl - 8, (int64_t)be64_get(ek))) continue;
+            return key_of_kkey(k, ek + 8, ekl - 8, out, outlen);
+        }
+    }
+    /* Fall back to the merged view (TTLs set since the last checkpoint). */
+    store_cursor *c;
+    int rc = store_cursor_open(k->s, ST_DBI_EXPIRES, &c);
+    if (rc) return rc;
+    rc = ST_NOTFOUND;
+    int r = store_cursor_seek(c, NULL, 0);
+    for (int step = 0; r == ST_OK && step < 1024; step++, r = store_cursor_next(c)) {
+        const uint8_t *v;
+        size_t vl;
+        if (store_cursor_get(c, &ek, &ekl, &v, &vl) != ST_OK || ekl <= 9) break;
+        if ((ek[8] & 0x7f) != pdb) continue;
+        rc = key_of_kkey(k, ek + 8, ekl - 8, out, outlen);
+        break;
+    }
+    store_cursor_close(c);
+    return rc;
+}
+
+int ks_first_volatile(ks *k, int *db, uint8_t **out, size_t *outlen) {
+    store_cursor *c;
+    int rc = store_cursor_open(k->s, ST_DBI_EXPIRES, &c);
+    if (rc) return rc;
+    const uint8_t *ek, *v;
+    size_t ekl, vl;
+    rc = ST_NOTFOUND;
+    /* Entries of flushed databases wait for the reclaimer: skip them (a
+     * bounded number, so a huge flushed database cannot stall a command). */
+    int r = store_cursor_seek(c, NULL, 0);
+    for (int step = 0; r == ST_OK && step < 4096; step++, r = store_cursor_next(c)) {
+        if (store_cursor_get(c, &ek, &ekl, &v, &vl) != ST_OK || ekl <= 9) break;
+        int d = db_of_slot(k, ek[8]);
+        if (d < 0) continue;
+        rc = key_of_kkey(k, ek + 8, ekl - 8, out, outlen);
+        if (rc == ST_NOTFOUND) continue; /* stale entry */
+        *db = d;
+        break;
+    }
+    store_cursor_close(c);
+    return rc;
+}
+
+void ks_tier_set_max(ks *k, size_t entries) {
+    tier_set_max(k->tier, entries);
+}
+size_t ks_tier_bytes(ks *k) {
+    return tier_bytes(k->tier);
+}
+size_t ks_tier_entries(ks *k) {
+    return tier_entries(k->tier);
 }
 
 /* ------------------------------------------------------------------ */

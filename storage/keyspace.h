@@ -89,6 +89,31 @@ void ks_set_access(ks *k, int db, const void *key, size_t klen, long long idle_s
 /* maxmemory-policy family and LFU knobs. */
 void ks_set_lfu(ks *k, int lfu, int log_factor, int decay_minutes);
 
+/* Eviction support (storage/evict.c). */
+/* Delete a key for maxdisk eviction: reported as KS_CH_EVICTED (or
+ * KS_CH_EXPIRED if its time had come: then 0, as for ks_delete). 1 evicted,
+ * 0 missing or expired, or ST_*. */
+int ks_evict_key(ks *k, int db, const void *key, size_t klen);
+/* A key's access statistics without touching it: *tracked says whether the
+ * RAM tier's table knows the key (an unknown key is colder than any known
+ * one); *idle_ms, *freq and *expire are filled when it exists.
+ * ST_NOTFOUND if it does not. */
+int ks_key_access(ks *k, int db, const void *key, size_t klen, int *tracked, int64_t *idle_ms,
+                  int *freq, int64_t *expire);
+/* A random key of db for eviction sampling (malloc'd into *out), or one
+ * with a TTL: ST_NOTFOUND if none was found. Cheap whatever the deletions
+ * since the last checkpoint: the position is drawn in LMDB; only when LMDB
+ * holds none of db's keys does it fall back to the merged view. */
+int ks_sample_key(ks *k, int db, uint8_t **out, size_t *outlen);
+int ks_random_volatile(ks *k, int db, uint8_t **out, size_t *outlen);
+/* The key of any database that expires soonest (expires-index order),
+ * malloc'd into *out with its db: ST_NOTFOUND if no key has a TTL. */
+int ks_first_volatile(ks *k, int *db, uint8_t **out, size_t *outlen);
+/* Bound the RAM tier's access table (maxmemory); its size in bytes. */
+void ks_tier_set_max(ks *k, size_t entries);
+size_t ks_tier_bytes(ks *k);
+size_t ks_tier_entries(ks *k);
+
 /* Look a key up; an expired key is deleted (reported as KS_CH_EXPIRED) and
  * reported as ST_NOTFOUND. With want_type != KS_NONE, a key of another type
  * gives ST_WRONGTYPE. */

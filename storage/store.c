@@ -122,7 +122,7 @@ void store_end_tick(store *s) {
 }
 
 /* Drop the read snapshot entirely (before resizing the map). */
-static void rtxn_drop(store *s) {
+void store_rtxn_drop(store *s) {
     if (s->rtxn) mdb_txn_abort(s->rtxn);
     s->rtxn = NULL;
     s->rtxn_state = 0;
@@ -293,7 +293,7 @@ static void *sync_main(void *arg) {
 
 /* Hand the active memtable to the checkpoint thread. Only between ticks'
  * batches (batch empty) and only when no checkpoint is in flight. */
-static int freeze(store *s) {
+int store_freeze(store *s) {
     /* Not in the middle of a tick: its batch must land in this generation. */
     if (s->frozen || s->active->entries == 0 || s->batch_len) return ST_OK;
     if (s->fsync_mode != ST_FSYNC_NO) fdatasync(s->w.fd);
@@ -323,7 +323,7 @@ static int grow_map(store *s) {
     /* A BGSAVE copy holds a read transaction: resizing now is forbidden.
      * The checkpoint is retried later (like a full disk) instead. */
     if (snapshot_running(s)) return ST_BUSY;
-    rtxn_drop(s);
+    store_rtxn_drop(s);
     uint64_t n = s->mapsize * 2;
     int rc = mdb_env_set_mapsize(s->env, n);
     if (rc) {
@@ -350,7 +350,7 @@ void store_poll(store *s) {
     if (rc == ST_OK) {
         /* LMDB now holds the frozen memtable: take a fresh snapshot first,
          * then forget the memtable. */
-        rtxn_drop(s);
+        store_rtxn_drop(s);
         uint64_t gen = s->frozen->gen;
         store_logf(s, 1, "checkpoint of %llu entries (%llu KiB) took %llu ms",
                    (unsigned long long)s->frozen->entries,
@@ -382,6 +382,14 @@ void store_poll(store *s) {
     s->retry_after_ms = now_ms() + 1000;
     store_logf(s, 3, "checkpoint failed: %s; writes refused until it succeeds",
                store_strerror(rc));
+}
+
+/* Has the active memtable passed `mult` times its budget, in bytes or in
+ * entries (each entry may dirty an LMDB page in the checkpoint, and LMDB
+ * keeps the largest transaction's dirty pages malloc'd for reuse)? */
+static int over_budget(store *s, size_t mult) {
+    return s->active->bytes >= mult * s->budget ||
+           (s->max_entries && s->active->entries >= mult * s->max_entries);
 }
 
 static void resubmit_if_due(store *s, int64_t now) {
@@ -419,8 +427,8 @@ void store_cron(store *s, int64_t now) {
     if ((int64_t)s->st.checkpoint_last_ms * 4 > interval)
         interval = (int64_t)s->st.checkpoint_last_ms * 4;
     if (!s->frozen && s->active->entries &&
-        (now - s->last_freeze_ms >= interval || s->active->bytes >= s->budget))
-        freeze(s);
+        (now - s->last_freeze_ms >= interval || over_budget(s, 1)))
+        store_freeze(s);
     if (s->fsync_mode == ST_FSYNC_EVERYSEC && s->wal_dirty) {
         pthread_mutex_lock(&s->mu);
         if (s->sync_fd < 0 && s->w.fd >= 0) {
@@ -448,7 +456,7 @@ int store_checkpoint_sync(store *s) {
             continue; /* done, or resubmitted after growing the map */
         }
         if (s->active->entries == 0) return ST_OK;
-        rc = freeze(s);
+        rc = store_freeze(s);
         if (rc != ST_OK) return rc;
     }
     return s->frozen ? ST_IO : ST_OK;
@@ -461,11 +469,13 @@ int store_get(store *s, int dbi, const void *k, size_t klen, const uint8_t **v, 
     mt_node *n = mt_find(s->active, dbi, k, klen);
     if (!n && s->frozen) n = mt_find(s->frozen, dbi, k, klen);
     if (n) {
+        s->st.memtable_hits++;
         if (!n->val) return ST_NOTFOUND;
         *v = n->val;
         *vlen = n->vlen;
         return ST_OK;
     }
+    s->st.lmdb_reads++;
     MDB_txn *t = store_rtxn(s);
     if (!t) return ST_IO;
     MDB_val mk = {klen, (void *)k}, mv;
@@ -549,10 +559,9 @@ int store_commit(store *s) {
     }
     /* Backpressure: the active memtable outgrew its budget while the last
      * checkpoint is still running; wait for it rather than grow. */
-    if (s->active->bytes >= s->budget) {
-        if (s->frozen && s->active->bytes >= 2 * s->budget && s->retry_after_ms == 0)
-            wait_checkpoint(s);
-        if (!s->frozen) freeze(s);
+    if (over_budget(s, 1)) {
+        if (s->frozen && over_budget(s, 2) && s->retry_after_ms == 0) wait_checkpoint(s);
+        if (!s->frozen) store_freeze(s);
     }
     return ST_OK;
 }
@@ -656,7 +665,7 @@ static uint64_t read_wal_gen(store *s) {
         (void)vl;
         g = be64_get(v);
     }
-    rtxn_drop(s);
+    store_rtxn_drop(s);
     return g;
 }
 
@@ -716,6 +725,8 @@ store *store_open(const store_opts *o, int *rcp, char *err, size_t errlen) {
     }
     rc = init_info(s, err, errlen);
     if (rc) goto fail;
+    MDB_stat est;
+    s->psize = mdb_env_stat(s->env, &est) == 0 ? est.ms_psize : 4096;
     s->active = mt_new(ST_NDBI);
     if (!s->active) goto fail;
     rc = wal_init(&s->w, s->dir, o->wal_segment_size ? o->wal_segment_size : (64u << 20));
@@ -776,7 +787,7 @@ void store_close(store *s) {
     pthread_join(s->ckpt_thread, NULL);
     pthread_join(s->sync_thread, NULL);
     if (s->w.fd >= 0 && s->fsync_mode != ST_FSYNC_NO) fdatasync(s->w.fd);
-    rtxn_drop(s);
+    store_rtxn_drop(s);
     if (s->frozen) mt_free(s->frozen);
     mt_free(s->active);
     wal_close(&s->w);
@@ -800,6 +811,15 @@ void store_set_fsync(store *s, int mode) {
 
 void store_set_memtable_budget(store *s, size_t bytes) {
     s->budget = bytes ? bytes : (64u << 20);
+}
+
+void store_set_dirty_budget(store *s, size_t bytes) {
+    s->max_entries = bytes ? bytes / (s->psize ? s->psize : 4096) : 0;
+    if (bytes && s->max_entries < 256) s->max_entries = 256;
+}
+
+size_t store_memtable_budget(store *s) {
+    return s->budget;
 }
 
 void store_get_stats(store *s, store_stats *out) {

@@ -124,6 +124,18 @@ int store_cursor_get(store_cursor *c, const uint8_t **k, size_t *klen, const uin
                      size_t *vlen);
 void store_cursor_close(store_cursor *c);
 
+/* The first key >= k (rev: the last key <= k) of LMDB alone, below the
+ * memtables (k NULL: the first or last key): for sampling, where walking
+ * the merged view would step over every tombstone of recent deletions. The
+ * entry may be deleted or changed in a memtable: check it with store_get.
+ * Borrowed memory, as store_get's. */
+int store_base_seek(store *s, int dbi, const void *k, size_t klen, int rev, const uint8_t **ok,
+                    size_t *oklen);
+/* The first live (not deleted) key >= k of the active memtable alone,
+ * stepping over at most 64 tombstones: the memtable's side of sampling. */
+int store_memtable_seek(store *s, int dbi, const void *k, size_t klen, const uint8_t **ok,
+                        size_t *oklen);
+
 /* --- ticks and durability ----------------------------------------------- */
 /* Make sure `bytes` more bytes of writes in this tick fit in the WAL's
  * preallocated space; ST_NOSPACE if the disk is full (the caller refuses the
@@ -155,6 +167,13 @@ int store_snapshot_state(store *s, int *last_rc, int64_t *last_ms);
 /* Change appendfsync at runtime. */
 void store_set_fsync(store *s, int mode);
 void store_set_memtable_budget(store *s, size_t bytes);
+size_t store_memtable_budget(store *s);
+/* Bound the LMDB pages one checkpoint may dirty (0: no bound), by
+ * checkpointing the memtable once it holds bytes/page-size entries. LMDB
+ * keeps the dirty pages of its largest write transaction malloc'd for
+ * reuse (its me_dpages list) until the environment closes, so under
+ * maxmemory this bounds that cache too. */
+void store_set_dirty_budget(store *s, size_t bytes);
 
 /* --- statistics ----------------------------------------------------------- */
 typedef struct store_stats {
@@ -174,12 +193,37 @@ typedef struct store_stats {
     int nospace;
     uint64_t reclaimed;          /* entries deleted by background reclamation */
     int reclaim_pending;
+    uint64_t memtable_hits;      /* point reads answered by a memtable */
+    uint64_t lmdb_reads;         /* point reads that went to LMDB's map */
 } store_stats;
 void store_get_stats(store *s, store_stats *out);
 /* Entries deleted so far by background reclamation; *pending if it has
  * work left (cheap: no I/O, unlike store_get_stats). */
 uint64_t store_reclaimed(store *s, int *pending);
 const char *store_dir(store *s);
+
+/* --- memory and disk bounds (store_mem.c) ---------------------------------
+ * What the store holds in RAM is its memtables (malloc'd, counted in
+ * store_stats.memtable_bytes) and LMDB's map: file-backed pages the kernel
+ * may drop at any time, resident only as far as reads touched them. */
+
+/* Bytes of data LMDB's file really holds: its used pages (branch, leaf and
+ * overflow pages of every database, plus the free-list's own pages) times
+ * the page size. The file itself never shrinks (freed pages are reused), so
+ * its size says nothing about the dataset; this does. Measured again only
+ * after a transaction committed, so it is cheap to call per command. */
+uint64_t store_lmdb_used(store *s);
+/* Start a checkpoint now, if none is in flight and the memtable holds
+ * anything (maxmemory pressure). Does not wait. */
+int store_request_checkpoint(store *s);
+/* Bytes in the memtables (active + frozen), without store_get_stats' I/O. */
+uint64_t store_memtable_bytes(store *s);
+/* Checkpoints completed so far; *in_flight when one is running. */
+uint64_t store_checkpoint_count(store *s, int *in_flight);
+/* Unmap every resident page of LMDB's map from this process
+ * (madvise(MADV_DONTNEED)): RSS falls, nothing is lost, pages come back from
+ * the page cache or the disk on the next read. ST_OK or ST_IO. */
+int store_release_map(store *s);
 
 /* Test-only fault injection: the next `n` LMDB puts in checkpoints fail with
  * `rc` (ST_NOSPACE for a full disk). */

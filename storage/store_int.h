@@ -31,6 +31,7 @@ struct store {
     size_t batch_len, batch_cap;
     int fsync_mode;
     size_t budget;
+    size_t max_entries; /* 0: no bound; see store_set_dirty_budget */
     int checkpoint_ms;
     int64_t last_freeze_ms;
     int64_t retry_after_ms;
@@ -70,6 +71,14 @@ struct store {
     uint64_t reclaimed; /* total entries deleted by reclamation */
 
     struct snapshot *snap; /* SAVE/BGSAVE copies (snapshot.c), NULL until one */
+    /* LMDB's used pages, measured once per committed transaction (see
+     * store_mem.c): the key is the checkpoint and reclamation counts. */
+    unsigned psize; /* LMDB page size */
+    void *map_addr; /* LMDB's map of data.mdb, found at map_at_size */
+    size_t map_len;
+    uint64_t map_at_size;
+    uint64_t used_pages, used_at_ckpt, used_at_reclaimed;
+    int used_valid;
 };
 
 extern const char *const store_dbi_names[ST_NDBI];
@@ -91,5 +100,10 @@ void store_set_reclaim(store *s, long (*fn)(MDB_txn *, const MDB_dbi *, long, in
 void store_logf(store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Make sure the read snapshot is live; returns it or NULL. */
 MDB_txn *store_rtxn(store *s);
+/* Drop the read snapshot entirely. */
+void store_rtxn_drop(store *s);
+/* Hand the active memtable to the checkpoint thread if none is in flight
+ * and the tick's batch is empty; ST_OK when there was nothing to do. */
+int store_freeze(store *s);
 
 #endif

@@ -60,6 +60,14 @@ size_t tier_entries(tier *t) {
     return t->n;
 }
 
+size_t tier_bytes(tier *t) {
+    return sizeof *t + t->cap * sizeof(entry);
+}
+
+size_t tier_max(tier *t) {
+    return t->max;
+}
+
 static uint64_t fix(uint64_t h) {
     return h ? h : 1;
 }
@@ -197,6 +205,50 @@ void tier_move(tier *t, uint64_t from, uint64_t to) {
         y->counter = saved.counter;
         y->ldt = saved.ldt;
     }
+}
+
+/* Most recently used first, so a rebuild into a smaller table keeps them. */
+static int by_access_desc(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    return x->access < y->access ? 1 : x->access > y->access ? -1 : 0;
+}
+
+void tier_set_max(tier *t, size_t max_entries) {
+    if (max_entries < 1024) max_entries = 1024;
+    t->max = max_entries;
+    if (t->cap <= max_entries * 2) return;
+    size_t ncap = 1024;
+    while (ncap * 2 <= max_entries * 2) ncap *= 2;
+    entry *ne = calloc(ncap, sizeof *ne);
+    if (!ne) return;
+    size_t live = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->e[i].h && t->e[i].access) t->e[live++] = t->e[i];
+    qsort(t->e, live, sizeof(entry), by_access_desc);
+    size_t keep = live < ncap * 3 / 4 ? live : ncap * 3 / 4, n = 0;
+    for (size_t i = 0; i < keep; i++) {
+        for (size_t j = 0; j < PROBE; j++) {
+            entry *x = &ne[(t->e[i].h + j) & (ncap - 1)];
+            if (!x->h) {
+                *x = t->e[i];
+                n++;
+                break;
+            }
+        }
+    }
+    free(t->e);
+    t->e = ne;
+    t->cap = ncap;
+    t->n = n;
+}
+
+int tier_lookup(tier *t, uint64_t h, int64_t now_ms, int64_t *idle_ms, int *freq) {
+    entry *x = find(t, fix(h));
+    if (!x || !x->access) return 0;
+    int64_t idle = now_ms - (int64_t)x->access * 1000;
+    *idle_ms = idle < 0 ? 0 : idle;
+    *freq = decayed(t, x, now_ms);
+    return 1;
 }
 
 int64_t tier_idle_ms(tier *t, uint64_t h, int64_t now_ms, int64_t since_ms) {

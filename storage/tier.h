@@ -35,5 +35,14 @@ int64_t tier_idle_ms(tier *t, uint64_t h, int64_t now_ms, int64_t since_ms);
 /* LFU counter after decay (Redis's LFUDecrAndReturn); unknown keys 0. */
 int tier_freq(tier *t, uint64_t h, int64_t now_ms);
 size_t tier_entries(tier *t);
+/* Bytes the table itself holds (it counts in maxmemory). */
+size_t tier_bytes(tier *t);
+/* Bound the table to max_entries (at least 1024); a smaller bound rebuilds
+ * it at once, keeping the most recently used entries that fit. */
+void tier_set_max(tier *t, size_t max_entries);
+size_t tier_max(tier *t);
+/* Statistics of a key for eviction: 1 with *idle_ms and *freq filled when
+ * the table tracks it, 0 when it does not (colder than any tracked key). */
+int tier_lookup(tier *t, uint64_t h, int64_t now_ms, int64_t *idle_ms, int *freq);
 
 #endif

@@ -429,7 +429,8 @@ class Server:
 
 @pytest.fixture
 def server_factory(tmp_path, request):
-    """server_factory(appendfsync="everysec", extra_args=(), start=True) -> Server.
+    """server_factory(appendfsync="everysec", extra_args=(), start=True,
+    binary_path=None) -> Server.
 
     Each call creates a new server identity (own port and data directory)."""
     binary = server_binary()
@@ -453,8 +454,10 @@ def server_factory(tmp_path, request):
     timer.daemon = True
     timer.start()
 
-    def make(appendfsync="everysec", extra_args=(), start=True, conf_file=None):
-        s = Server(binary, tmp_path, len(servers), appendfsync, extra_args, conf_file)
+    def make(appendfsync="everysec", extra_args=(), start=True, conf_file=None, binary_path=None):
+        # binary_path: another binary (a reference redis-server) for this one
+        s = Server(binary_path or binary, tmp_path, len(servers), appendfsync, extra_args,
+                   conf_file)
         servers.append(s)
         if start:
             s.start()

@@ -1,0 +1,213 @@
+/* maxmemory.c — keeping the process's RAM under maxmemory, and the dataset
+ * on disk under maxdisk.
+ *
+ * RAM. What lodis holds is malloc'd memory (memtables, client buffers, the
+ * RAM tier's access table, scripts) plus LMDB's map, whose resident pages
+ * are clean pages of the data file. used_memory is the allocator's figure
+ * (mallinfo2: in-use arena bytes plus mmap'd chunks), which leaves the map
+ * out, as the kernel can drop those pages at any time; used_memory_rss is
+ * what the process really has resident, map included. Over maxmemory, the
+ * cron gives RAM back, never data: it forces a checkpoint (the memtable
+ * drains into LMDB), lowers the access table's bound, returns free heap to
+ * the kernel (malloc_trim) and, when the resident set is over, unmaps LMDB's
+ * resident pages (madvise(MADV_DONTNEED)), which later reads fault back in
+ * from the page cache or disk. maxmemory also bounds the memtable budget (a
+ * sixteenth of it: active plus frozen memtables may reach four budgets
+ * before backpressure), the entries per checkpoint (a sixteenth of it in
+ * LMDB pages, twice that with backpressure; LMDB keeps the largest
+ * transaction's dirty pages malloc'd for reuse) and the access table (a
+ * sixteenth). Together about 0.6 x maxmemory, leaving the rest for client
+ * buffers, scripts and LMDB's resident map.
+ *
+ * Disk. maxdisk bounds the dataset; storage/evict.c measures it and deletes
+ * keys by maxmemory-policy. Here: call it before each command (as Redis
+ * calls performEvictions) and refuse denyoom commands with Redis's OOM error
+ * when the dataset stays over the bound. */
+#include "server/maxmemory.h"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/cmdtable.h"
+#include "server/config.h"
+#include "server/hooks.h"
+#include "server/reply.h"
+#include "server/server.h"
+#include "storage/evict.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* libasan's allocator statistics (sanitizer/allocator_interface.h, which
+ * not every compiler installation ships). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
+#define TIER_ENTRY_BYTES 16
+#define TIER_DEFAULT_MAX (1u << 20)
+#define EVICT_MAX_KEYS   64 /* per command: bounds the latency eviction adds */
+
+/* The transactions family's (weak: the core does not depend on it). */
+uint64_t multi_queued_flags(client *c) __attribute__((weak));
+
+static evictor *ev;
+static mem_stats stats;
+static uint64_t startup_used;
+
+uint64_t mem_used(void) {
+#if defined(__SANITIZE_ADDRESS__)
+    return (uint64_t)__sanitizer_get_current_allocated_bytes();
+#else
+    struct mallinfo2 mi = mallinfo2();
+    return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+#endif
+}
+
+void mem_rss(uint64_t *total, uint64_t *file, uint64_t *anon) {
+    *total = *file = *anon = 0;
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char b[128];
+    ssize_t n = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (n <= 0) return;
+    b[n] = '\0';
+    unsigned long long size = 0, resident = 0, shared = 0;
+    if (sscanf(b, "%llu %llu %llu", &size, &resident, &shared) != 3) return;
+    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+    *total = resident * pg;
+    *file = shared * pg; /* statm's "shared": file-backed resident pages */
+    *anon = *total > *file ? *total - *file : 0;
+}
+
+uint64_t mem_overhead(void) {
+    uint64_t t = startup_used;
+    for (client *c = srv.clients; c; c = c->next)
+        if (c->fd >= 0) t += c->query.cap + c->reply.cap + sizeof *c;
+    t += ks_tier_bytes(srv.ks);
+    return t;
+}
+
+uint64_t mem_startup(void) {
+    return startup_used;
+}
+
+uint64_t mem_disk_used(void) {
+    return ev ? evict_disk_used(ev) : 0;
+}
+
+const mem_stats *mem_get_stats(void) {
+    return &stats;
+}
+
+void mem_purge(void) {
+    malloc_trim(0);
+    stats.trims++;
+}
+
+void maxmemory_apply(void) {
+    if (!srv.st || !srv.ks) return;
+    size_t budget = (size_t)cfg.memtable_size;
+    size_t tier_max = TIER_DEFAULT_MAX;
+    if (cfg.maxmemory) {
+        if (budget > cfg.maxmemory / 16) budget = (size_t)(cfg.maxmemory / 16);
+        if (budget < (1u << 20)) budget = 1u << 20;
+        size_t t = (size_t)(cfg.maxmemory / 16 / TIER_ENTRY_BYTES);
+        if (t < tier_max) tier_max = t;
+    }
+    store_set_memtable_budget(srv.st, budget);
+    store_set_dirty_budget(srv.st, cfg.maxmemory ? (size_t)(cfg.maxmemory / 16) : 0);
+    ks_tier_set_max(srv.ks, tier_max);
+}
+
+static void maxmemory_cron(void) {
+    if (!cfg.maxmemory) return;
+    uint64_t used = mem_used();
+    if (used > cfg.maxmemory) {
+        /* Drain the memtable into LMDB; free heap back to the kernel. */
+        store_stats st;
+        store_get_stats(srv.st, &st);
+        if (st.memtable_bytes && !st.checkpoint_in_progress) {
+            store_request_checkpoint(srv.st);
+            stats.pressure_checkpoints++;
+        }
+        size_t tb = ks_tier_bytes(srv.ks);
+        if (tb > cfg.maxmemory / 32 && tb > 64 * 1024) {
+            ks_tier_set_max(srv.ks, tb / TIER_ENTRY_BYTES / 4);
+            stats.tier_shrinks++;
+        }
+        mem_purge();
+    }
+    uint64_t rss, file, anon;
+    mem_rss(&rss, &file, &anon);
+    /* Heap freed by checkpoints stays resident until trimmed. */
+    static int64_t last_trim;
+    if (anon > cfg.maxmemory && used <= cfg.maxmemory && mstime() - last_trim >= 1000) {
+        last_trim = mstime();
+        mem_purge();
+    }
+    /* Unmapping costs every later read of those pages a minor fault: at
+     * most once a second, unless far over. */
+    static int64_t last_release;
+    int64_t now = mstime();
+    if (rss > cfg.maxmemory && file > 0 &&
+        (now - last_release >= 1000 || rss > cfg.maxmemory + cfg.maxmemory / 2)) {
+        last_release = now;
+        if (store_release_map(srv.st) == ST_OK) stats.map_releases++;
+        else server_log(3, "madvise of LMDB's map failed: %s", strerror(errno));
+    }
+}
+
+static void key_change(int db, const uint8_t *key, size_t klen, int kind) {
+    (void)db;
+    (void)key;
+    (void)klen;
+    if (kind == KS_CH_EVICTED) srv.stat_evictedkeys++;
+}
+
+void memory_family_init(void);
+void memory_family_shutdown(void);
+
+void memory_family_init(void) {
+    startup_used = mem_used();
+    ev = evict_new(srv.ks);
+    maxmemory_apply();
+    hooks_on_cron(maxmemory_cron);
+    hooks_on_key_change(key_change);
+}
+
+void memory_family_shutdown(void) {
+    evict_free(ev);
+    ev = NULL;
+}
+
+static int evict_now(void) {
+    long n;
+    return evict_perform(ev, cfg.maxdisk, cfg.maxmemory_policy, (int)cfg.maxmemory_samples,
+                         EVICT_MAX_KEYS, &n);
+}
+
+int maxdisk_oom(void) {
+    return cfg.maxdisk && ev && evict_now() == EVICT_FAIL;
+}
+
+int maxdisk_check_or_reply(client *c, const struct command *cmd) {
+    if (!cfg.maxdisk || !ev) return 0;
+    int r = evict_now();
+    if (r != EVICT_FAIL) return 0;
+    int denyoom = (cmd->flags & CMD_DENYOOM) != 0;
+    /* EXEC is refused when a queued command would be (Redis 7). */
+    if (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI) && multi_queued_flags &&
+        (multi_queued_flags(c) & CMD_DENYOOM))
+        denyoom = 1;
+    /* Queueing in MULTI may take any amount of memory: Redis refuses every
+     * command but EXEC, DISCARD, QUIT and RESET then. */
+    if ((c->flags & CLIENT_MULTI) && cmd->id != CMDID_exec && cmd->id != CMDID_discard &&
+        cmd->id != CMDID_quit && cmd->id != CMDID_reset)
+        denyoom = 1;
+    if (!denyoom) return 0;
+    reply_error(c, "-OOM command not allowed when used memory > 'maxmemory'.");
+    return 1;
+}
