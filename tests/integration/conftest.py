@@ -23,6 +23,7 @@ are ever signalled, by their PID.
 import atexit
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -148,6 +149,10 @@ class Server:
                 "--appendfsync", self.appendfsync]
         if self.is_redis:
             cmd += ["--appendonly", "yes", "--save", ""]
+        elif "--wal-segment-size" not in self.extra_args:
+            # Small log segments: each server preallocates its segment and a
+            # spare (64 MB each by default), and a run starts hundreds.
+            cmd += ["--wal-segment-size", "4mb"]
         return cmd + self.extra_args
 
     def start(self):
@@ -490,3 +495,21 @@ def server(server_factory):
 def r(server):
     """A redis-py client (bytes replies) on `server`, db 0."""
     return server.client()
+
+
+# Disk: a test's data directories go once it has passed (a failed test
+# keeps them for the post-mortem). pytest 7.2 keeps every tmp_path of the
+# last three runs, and a full run writes several gigabytes.
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+@pytest.fixture(autouse=True)
+def _remove_tmp_path_when_passed(request, tmp_path):
+    yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.passed:
+        shutil.rmtree(tmp_path, ignore_errors=True)

@@ -64,6 +64,8 @@ class AdminServer:
         args += ["--port", str(self.port), "--dir", str(self.dir), "--bind", "127.0.0.1"]
         if IS_REDIS:
             args += ["--save", "", "--appendonly", "yes", "--enable-debug-command", "yes"]
+        else:
+            args += ["--wal-segment-size", "4mb"]  # disk: see conftest.py
         return args
 
     def start(self):
