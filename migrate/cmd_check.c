@@ -77,7 +77,7 @@ static int kind_ok(int type, uint8_t kind) {
     switch (type) {
     case KS_HASH: return kind == TH_KIND_FIELD;
     case KS_SET: return kind == TS_KIND_INT || kind == TS_KIND_MEMBER;
-    case KS_ZSET: return kind == TZ_KIND_MEMBER || kind == TZ_KIND_SCORE;
+    case KS_ZSET: return kind == TZ_KIND_MEMBER || kind == TZ_KIND_SCORE || kind == TZ_KIND_RANK;
     case KS_LIST: return kind == TL_KIND;
     case KS_STREAM: return strchr("egcpq", kind) != NULL && kind;
     default: return 0;
@@ -120,6 +120,11 @@ static void check_members(chk *c, int db, const char *kname, const ks_meta *m) {
         if (badscore)
             problem(c, "db %d key '%s' (zset): %llu members without their score-index entry",
                     db, kname, (unsigned long long)badscore);
+        /* The counted rank index (storage/t_zset_rank.c) must count exactly
+         * the score index's members. */
+        if (per[TZ_KIND_RANK] && tz_rank_check(c->k, m->id, n) != ST_OK)
+            problem(c, "db %d key '%s' (zset): the rank index disagrees with the score index",
+                    db, kname);
         break;
     case KS_LIST: {
         n = per[TL_KIND], what = "element";
