@@ -215,13 +215,14 @@ static void serve_key(const ready_key *rk) {
             client *c = bs->c;
             int argc = c->argc, db = c->db;
             arg *argv = c->argv;
-            client *cur = srv.current;
+            client *cur = srv.current, *cur_caller = srv.caller;
             c->argc = bs->argc;
             c->argv = bs->argv;
             c->db = bs->db;
-            srv.current = c;
+            srv.current = srv.caller = c;
             int done = bs->ops->serve(c, rk->key, rk->klen);
             srv.current = cur;
+            srv.caller = cur_caller;
             c->argc = argc;
             c->argv = argv;
             c->db = db;

@@ -154,6 +154,8 @@ static directive table[] = {
      NULL, NULL},
     {"lua-time-limit", "busy-reply-threshold", C_INT, &cfg.lua_time_limit, "5000", 0, LL_MAX,
      0, NULL, NULL},
+    {"tracking-table-max-keys", NULL, C_INT, &cfg.tracking_table_max_keys, "1000000", 0,
+     LL_MAX, 0, NULL, NULL},
     {"active-expire-effort", NULL, C_INT, &cfg.active_expire_effort, "1", 1, 10, 0, NULL,
      NULL},
     {"lazyfree-lazy-eviction", NULL, C_BOOL, &cfg.lazyfree_lazy_eviction, "no", 0, 0, 0, NULL,

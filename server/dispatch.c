@@ -80,8 +80,9 @@ static void feed_monitors(client *c) {
 }
 
 void call_command(client *c, const struct command *cmd) {
-    client *prev = srv.current;
+    client *prev = srv.current, *prev_caller = srv.caller;
     srv.current = c;
+    if (!(c->flags & CLIENT_SCRIPT)) srv.caller = c;
     c->cmd = cmd;
     if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c);
     uint64_t errs_before = srv.stat_total_error_replies;
@@ -98,7 +99,9 @@ void call_command(client *c, const struct command *cmd) {
     srv.stat_numcommands++;
     c->cmds_processed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
+    hooks_after_command(c, cmd, prev != NULL);
     srv.current = prev;
+    srv.caller = prev_caller;
 }
 
 /* The reply for a container command (CONFIG, OBJECT, ...) whose

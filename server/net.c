@@ -26,6 +26,7 @@
 #include "server/reply.h"
 #include "server/resp.h"
 #include "server/server.h"
+#include "server/tracking.h"
 
 #define READ_CHUNK (16 * 1024)
 
@@ -463,6 +464,9 @@ void client_info_string(client *c, buf *o) {
     if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
     if (c->flags & CLIENT_MULTI) flags[f++] = 'x';
     if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
+    if (c->flags & CLIENT_TRACKING) flags[f++] = 't';
+    if (c->flags & CLIENT_TRACKING_BROKEN_REDIR) flags[f++] = 'R';
+    if (c->flags & CLIENT_TRACKING_BCAST) flags[f++] = 'B';
     if (c->flags & CLIENT_DIRTY_CAS) flags[f++] = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
@@ -478,7 +482,7 @@ void client_info_string(client *c, buf *o) {
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                "multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=0 omem=%zu tot-mem=%zu events=%s cmd=%s "
-               "user=default redir=-1 resp=%d",
+               "user=default redir=%lld resp=%d",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (long long)((now - c->ctime_ms) / 1000),
                (long long)((now - c->last_interaction_ms) / 1000), flags, c->db, c->nsub,
@@ -486,5 +490,5 @@ void client_info_string(client *c, buf *o) {
                c->query.len - c->qpos, c->query.cap ? c->query.cap - c->query.len : 0,
                argv_mem, c->reply.cap, c->reply.len, c->reply.len,
                c->query.cap + c->reply.cap + sizeof *c, c->wio_active ? "rw" : "r", cmdname,
-               c->resp);
+               tracking_redirection(c), c->resp);
 }

@@ -15,7 +15,8 @@
 #include "storage/num.h"
 
 static inline int muted(client *c) {
-    return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
+    return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0 &&
+           !(c->flags & CLIENT_PUSHING);
 }
 
 static void after_add(client *c) {

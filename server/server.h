@@ -45,6 +45,9 @@ typedef struct server {
     uint64_t next_client_id;
     long long nclients;
     client *current;          /* client whose command is running */
+    client *caller;           /* the connection on whose behalf it runs: a script's
+                               * caller rather than its fake client, a served
+                               * blocked client; NULL between commands */
 
     /* state */
     int64_t start_ms;

@@ -4,10 +4,6 @@ generic, expiry and hash commands. When /usr/bin/redis-server exists, the
 same script also runs against it (own free port) and the event sequences must
 match exactly."""
 
-import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
 
@@ -15,41 +11,6 @@ import pytest
 import redis
 
 from lodis_testlib import scaled, wait_until
-
-REDIS = shutil.which("redis-server")
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def reference(tmp_path):
-    """A redis-server started here (by PID), or None when not installed."""
-    if not REDIS:
-        yield None
-        return
-    port = _free_port()
-    proc = subprocess.Popen([REDIS, "--port", str(port), "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    cli = redis.Redis(port=port)
-    try:
-        wait_until(lambda: _ping(cli), scaled(10), what="reference redis-server")
-        yield cli
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def _ping(cli):
-    try:
-        return cli.ping()
-    except redis.ConnectionError:
-        return False
-
 
 CONFIG_CASES = ["KEA", "g$lshzxetd", "Ed", "KEAmn", "tedxzhsl$g", "nA", "mnKEgd", "Kn", ""]
 
