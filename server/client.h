@@ -45,6 +45,8 @@ typedef struct arg {
 /* A push message (invalidation) is being written: it reaches the client even
  * under CLIENT REPLY OFF/SKIP, as in Redis. */
 #define CLIENT_PUSHING               (1u << 20)
+/* While a script is busy: replies wait for the tick's commit (net.c). */
+#define CLIENT_HELD                  (1u << 21)
 
 typedef struct client {
     uint64_t id;

@@ -152,7 +152,7 @@ static directive table[] = {
      NULL, NULL},
     {"hll-sparse-max-bytes", NULL, C_MEM, &cfg.hll_sparse_max_bytes, "3000", 0, LL_MAX, 0,
      NULL, NULL},
-    {"lua-time-limit", "busy-reply-threshold", C_INT, &cfg.lua_time_limit, "5000", 0, LL_MAX,
+    {"busy-reply-threshold", "lua-time-limit", C_INT, &cfg.lua_time_limit, "5000", 0, LL_MAX,
      0, NULL, NULL},
     {"tracking-table-max-keys", NULL, C_INT, &cfg.tracking_table_max_keys, "1000000", 0,
      LL_MAX, 0, NULL, NULL},

@@ -122,6 +122,19 @@ void container_unknown_subcommand(client *c) {
                  (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
 }
 
+/* Refuse cmd with err (a reply_error text). Like Redis, a refused EXEC also
+ * aborts the transaction and says so, even outside MULTI. */
+static void reject_command(client *c, const struct command *cmd, const char *err) {
+    if (cmd->id == CMDID_exec) {
+        if (multi_discard && (c->flags & CLIENT_MULTI)) multi_discard(c);
+        reply_errorf(c, "-EXECABORT Transaction discarded because of: %s",
+                     err[0] == '-' ? err + 1 : err);
+    } else {
+        reply_error(c, err);
+    }
+    cmd_stats(cmd)->rejected_calls++;
+}
+
 void process_command(client *c) {
     if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
         c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
@@ -139,21 +152,19 @@ void process_command(client *c) {
         goto rejected;
     }
     if (!cmd_arity_ok(cmd, c->argc)) {
-        if (cmd->id == CMDID_exec) {
-            /* Redis 7: a rejected EXEC aborts the transaction (and says so even
-             * outside MULTI) */
-            if (multi_discard && (c->flags & CLIENT_MULTI)) multi_discard(c);
-            reply_errorf(c, "-EXECABORT Transaction discarded because of: wrong number of "
-                            "arguments for '%s' command", cmd->fullname);
-        } else {
-            reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
-        }
-        cmd_stats(cmd)->rejected_calls++;
+        char err[160];
+        snprintf(err, sizeof err, "wrong number of arguments for '%s' command", cmd->fullname);
+        reject_command(c, cmd, err);
         goto rejected;
     }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(c, "-NOAUTH Authentication required.");
         cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    /* A script past busy-reply-threshold: only what may run meanwhile. */
+    if (srv.busy_script && !(cmd->flags & CMD_ALLOW_BUSY)) {
+        reject_command(c, cmd, ERR_BUSY(srv.busy_script));
         goto rejected;
     }
     if (hooks_intercept(c, cmd)) goto done;

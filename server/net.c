@@ -402,7 +402,70 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop;
     (void)revents;
     client *c = w->data;
+    if (c->flags & CLIENT_HELD) return; /* its buffer may hold uncommitted replies */
     client_write(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* a busy script (see server.h)                                        */
+
+static client *busy_held;   /* pending-write list held back until busy ends */
+static client *busy_caller;
+static int busy_caller_reading;
+
+void server_busy_begin(client *caller, int hold_pending) {
+    if (hold_pending) {
+        busy_held = srv.pending_write;
+        srv.pending_write = NULL;
+        for (client *c = busy_held; c; c = c->pw_next) c->flags |= CLIENT_HELD;
+    }
+    /* The caller is mid-command: its argv points into its query buffer, so
+     * nothing may be read into it until the script returns. */
+    busy_caller = caller;
+    caller->flags |= CLIENT_HELD;
+    busy_caller_reading = caller->fd >= 0 && ev_is_active(&caller->rio);
+    if (busy_caller_reading) ev_io_stop(srv.loop, &caller->rio);
+}
+
+void server_busy_events(void) {
+    ev_run(srv.loop, EVRUN_NOWAIT);
+}
+
+void server_busy_flush(void) {
+    client *c = srv.pending_write;
+    srv.pending_write = NULL;
+    while (c) {
+        client *next = c->pw_next;
+        if (c->flags & CLIENT_HELD) {
+            c->pw_next = busy_held; /* stays pending */
+            busy_held = c;
+        } else {
+            c->flags &= ~CLIENT_PENDING_WRITE;
+            c->pw_next = NULL;
+            if (!(c->flags & CLIENT_CLOSED) && c->fd >= 0) client_write(c);
+        }
+        c = next;
+    }
+}
+
+void server_busy_end(void) {
+    client *c = busy_held;
+    while (c) {
+        client *next = c->pw_next;
+        c->flags &= ~CLIENT_HELD;
+        c->pw_next = srv.pending_write;
+        srv.pending_write = c;
+        c = next;
+    }
+    busy_held = NULL;
+    busy_caller->flags &= ~CLIENT_HELD;
+    if (busy_caller_reading && !(busy_caller->flags & CLIENT_CLOSED))
+        ev_io_start(srv.loop, &busy_caller->rio);
+    busy_caller = NULL;
+    if (srv.store_poll_deferred) {
+        srv.store_poll_deferred = 0;
+        store_poll(srv.st);
+    }
 }
 
 /* before sleep: commit, then flush replies, then free closed clients. */
@@ -411,6 +474,7 @@ void server_before_sleep(void) {
     ks_flush_counters(srv.ks);
     int rc = store_commit(srv.st);
     if (rc != ST_OK) server_log(3, "WAL commit failed: %s", store_strerror(rc));
+    srv.dirty_committed = srv.dirty;
     client *c = srv.pending_write;
     srv.pending_write = NULL;
     while (c) {

@@ -100,6 +100,6 @@ int server_save(void) {
     ks_flush_counters(srv.ks);
     if (store_checkpoint_sync(srv.st) != ST_OK) return -1;
     srv.lastsave = mstime() / 1000;
-    srv.dirty = 0;
+    srv.dirty = srv.dirty_committed = 0;
     return 0;
 }

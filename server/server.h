@@ -58,12 +58,16 @@ typedef struct server {
     int64_t pause_until_ms;
     int pause_writes_only;
     uint64_t dirty;           /* writes since last save */
+    uint64_t dirty_committed; /* srv.dirty as of the last WAL commit */
     int64_t cron_loops;
     int reclaim_pending;
     char run_id[41];
     char *executable;
     char *configfile;
     int64_t loading_ms;       /* how long store open + replay took */
+    int busy_script;          /* BUSY_EVAL / BUSY_FUNCTION while a script runs past
+                               * busy-reply-threshold, else 0 */
+    int store_poll_deferred;  /* checkpoint news arrived while busy */
 
     /* stats */
     uint64_t stat_numcommands;
@@ -95,12 +99,32 @@ typedef struct server {
 
 extern server srv;
 
+#define BUSY_EVAL     1
+#define BUSY_FUNCTION 2
+#define ERR_BUSY_EVAL                                                                             \
+    "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+#define ERR_BUSY_FUNCTION                                                                         \
+    "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+#define ERR_BUSY(kind) ((kind) == BUSY_EVAL ? ERR_BUSY_EVAL : ERR_BUSY_FUNCTION)
+
 /* Time */
 int64_t mstime(void);
 int64_t ustime(void);
 
 /* Connection layer services (net.c) */
 void server_client_pending_write(client *c);
+/* A script ran past busy-reply-threshold (script_lua.c): serve other clients
+ * from inside it without committing the tick. begin: the caller stops being
+ * read and its replies wait; with hold_pending (the tick wrote before the
+ * script began) so does every reply already waiting, which may acknowledge
+ * or show a write not yet in the WAL; events: one non-blocking pass of the
+ * event loop, whose before-sleep step then writes only the replies that may
+ * go (server_busy_flush); end: back to normal, the held replies go out after
+ * the tick's commit. */
+void server_busy_begin(client *caller, int hold_pending);
+void server_busy_events(void);
+void server_busy_flush(void);
+void server_busy_end(void);
 void server_count_error(const char *code);
 void server_reset_errorstats(void);
 void client_free(client *c);
