@@ -35,6 +35,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/latency.h"
+#include "server/latency_hist.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/tracking.h"
@@ -354,6 +355,9 @@ static void sec_memory(buf *o) {
 static void sec_persistence(buf *o) {
     store_stats st;
     store_get_stats(srv.st, &st);
+    int snap_rc;
+    int64_t snap_ms;
+    int snap_running = store_snapshot_state(srv.st, &snap_rc, &snap_ms);
     buf_printf(o,
                "# Persistence\r\n"
                "loading:0\r\n"
@@ -365,11 +369,11 @@ static void sec_persistence(buf *o) {
                "current_save_keys_processed:0\r\n"
                "current_save_keys_total:0\r\n"
                "rdb_changes_since_last_save:%llu\r\n"
-               "rdb_bgsave_in_progress:0\r\n"
+               "rdb_bgsave_in_progress:%d\r\n"
                "rdb_last_save_time:%lld\r\n"
                "rdb_last_bgsave_status:%s\r\n"
                "rdb_last_bgsave_time_sec:%lld\r\n"
-               "rdb_current_bgsave_time_sec:-1\r\n"
+               "rdb_current_bgsave_time_sec:%lld\r\n"
                "rdb_saves:%llu\r\n"
                "rdb_last_cow_size:0\r\n"
                "aof_enabled:1\r\n"
@@ -393,9 +397,12 @@ static void sec_persistence(buf *o) {
                "lodis_wal_fsyncs:%llu\r\n"
                "lodis_load_ms:%lld\r\n"
                "lodis_replayed_records:%llu\r\n",
-               (unsigned long long)srv.dirty, (long long)srv.lastsave,
-               st.checkpoints == 0 || st.checkpoint_last_ok ? "ok" : "err",
-               st.checkpoints ? (long long)(st.checkpoint_last_ms / 1000) : -1LL,
+               (unsigned long long)srv.dirty, snap_running, (long long)srv.lastsave,
+               (st.checkpoints == 0 || st.checkpoint_last_ok) && snap_rc == ST_OK ? "ok" : "err",
+               snap_ms >= 0 ? (long long)(snap_ms / 1000)
+                            : st.checkpoints ? (long long)(st.checkpoint_last_ms / 1000) : -1LL,
+               snap_running && srv.bgsave_started_ms
+                   ? (long long)((mstime() - srv.bgsave_started_ms) / 1000) : -1LL,
                (unsigned long long)st.checkpoints, st.nospace ? "err" : "ok",
                (unsigned long long)st.wal_bytes, (unsigned long long)st.checkpoints,
                st.checkpoint_in_progress ? 1 : 0, (unsigned long long)st.checkpoint_last_ms,
@@ -597,6 +604,7 @@ static const section sections[] = {
     {"cpu", sec_cpu, 1},
     {"modules", sec_modules, 1},
     {"commandstats", sec_commandstats, 0},
+    {"latencystats", latency_hist_info, 0},
     {"errorstats", sec_errorstats, 1},
     {"cluster", sec_cluster, 1},
     {"keyspace", sec_keyspace, 1},

@@ -53,12 +53,14 @@ static int numkeys_or_reply(client *c, int *nkeys) {
 static void eval_generic(client *c, int by_sha, int readonly) {
     int nkeys;
     char sha[41];
+    /* Redis refuses a SHA of the wrong length before it reads numkeys, and
+     * looks a well-formed one up only after. */
+    if (by_sha && c->argv[1].len != 40) {
+        reply_error(c, "-NOSCRIPT No matching script. Please use EVAL.");
+        return;
+    }
     if (numkeys_or_reply(c, &nkeys) < 0) return;
     if (by_sha) {
-        if (c->argv[1].len != 40) {
-            reply_error(c, "-NOSCRIPT No matching script. Please use EVAL.");
-            return;
-        }
         for (int i = 0; i < 40; i++) sha[i] = (char)tolower((unsigned char)c->argv[1].p[i]);
         sha[40] = '\0';
         if (!script_lua_exists(sha)) {

@@ -3,11 +3,14 @@
  * client-close hook, INFO's cron sampling).
  *
  * Persistence in lodis: every acknowledged write is already in the WAL, and a
- * checkpoint applies the memtable to LMDB in one synced transaction; so a
- * "save" is a checkpoint (server_save()). BGSAVE is synchronous-but-fast: a
- * checkpoint writes only what changed since the previous one (at most one
- * checkpoint interval of writes, bounded by memtable-size), never the whole
- * dataset, so there is no child process and rdb_bgsave_in_progress stays 0.
+ * checkpoint applies the memtable to LMDB in one synced transaction; so
+ * durability never needs a save (server_save() is a checkpoint: SHUTDOWN,
+ * DEBUG RELOAD). SAVE and BGSAVE make what a Redis user makes them for, a
+ * snapshot to back up: after a checkpoint, a compacted copy of the LMDB
+ * environment into the directory `dir`/`dbfilename`, a complete data
+ * directory that lodis-server --dir opens as it is (storage/snapshot.c).
+ * BGSAVE copies on a thread (no fork: LMDB's read transaction is the
+ * point-in-time view), while INFO shows rdb_bgsave_in_progress:1.
  *
  * DEBUG has the subcommands clients and test suites lean on; the ones about
  * Redis's in-memory encodings (JMAP, LISTPACK, QUICKLIST-PACKED-THRESHOLD,
@@ -57,6 +60,7 @@ void server_family_init(void) {
     info_init();
     hooks_on_client_close(monitor_remove);
     hooks_on_cron(info_cron);
+    hooks_on_cron(bgsave_cron);
 }
 
 void server_family_shutdown(void) {
@@ -79,26 +83,89 @@ void lastsave_command(client *c) {
     reply_int(c, (long long)srv.lastsave);
 }
 
-/* SAVE */
-void save_command(client *c) {
-    if (server_save() == 0)
-        reply_ok(c);
-    else
-        reply_error(c, "-ERR"); /* Redis's bare "-ERR"; the log says why */
+/* Where SAVE and BGSAVE put the snapshot: dir/dbfilename. */
+static void snapshot_path(char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s", cfg.dir, cfg.dbfilename);
 }
 
-/* BGSAVE [SCHEDULE]
- * Runs the checkpoint now and replies once it is done (see the file
- * comment): by the time a client polls INFO persistence, the save is over. */
+/* SAVE */
+void save_command(client *c) {
+    char path[4096];
+    snapshot_path(path, sizeof path);
+    int rc = store_snapshot(srv.st, path);
+    if (rc == ST_BUSY) {
+        reply_error(c, "Background save already in progress");
+        return;
+    }
+    if (rc != ST_OK) {
+        server_log(3, "SAVE to %s failed: %s", path, store_strerror(rc));
+        reply_error(c, "-ERR"); /* Redis's bare "-ERR"; the log says why */
+        return;
+    }
+    srv.lastsave = mstime() / 1000;
+    srv.dirty = 0;
+    reply_ok(c);
+}
+
+/* BGSAVE [SCHEDULE] */
 void bgsave_command(client *c) {
-    if (c->argc > 2 || (c->argc == 2 && !arg_is(&c->argv[1], "schedule"))) {
+    int schedule = 0;
+    if (c->argc > 2 || (c->argc == 2 && !(schedule = arg_is(&c->argv[1], "schedule")))) {
         reply_error(c, ERR_SYNTAX);
         return;
     }
-    if (server_save() == 0)
-        reply_status(c, "Background saving started");
-    else
+    int last_rc;
+    int64_t last_ms;
+    if (store_snapshot_state(srv.st, &last_rc, &last_ms)) {
+        if (schedule) {
+            srv.bgsave_scheduled = 1;
+            reply_status(c, "Background saving scheduled");
+        } else {
+            reply_error(c, "Background save already in progress");
+        }
+        return;
+    }
+    if (bgsave_start() != 0) {
         reply_error(c, "-ERR");
+        return;
+    }
+    reply_status(c, "Background saving started");
+}
+
+int bgsave_start(void) {
+    char path[4096];
+    snapshot_path(path, sizeof path);
+    int rc = store_snapshot_start(srv.st, path);
+    if (rc != ST_OK) {
+        server_log(3, "BGSAVE to %s failed to start: %s", path, store_strerror(rc));
+        return -1;
+    }
+    srv.bgsave_started_ms = mstime();
+    srv.bgsave_dirty = srv.dirty;
+    server_log(2, "Background saving started: %s", path);
+    return 0;
+}
+
+/* Cron: notice a finished BGSAVE (LASTSAVE, dirty count, log) and start a
+ * scheduled one. */
+void bgsave_cron(void) {
+    int last_rc;
+    int64_t last_ms;
+    if (store_snapshot_state(srv.st, &last_rc, &last_ms)) return;
+    if (srv.bgsave_started_ms) {
+        srv.bgsave_started_ms = 0;
+        if (last_rc == ST_OK) {
+            srv.lastsave = mstime() / 1000;
+            srv.dirty = srv.dirty >= srv.bgsave_dirty ? srv.dirty - srv.bgsave_dirty : 0;
+            server_log(2, "Background saving terminated with success (%lld ms)", (long long)last_ms);
+        } else {
+            server_log(3, "Background saving error: %s", store_strerror(last_rc));
+        }
+    }
+    if (srv.bgsave_scheduled) {
+        srv.bgsave_scheduled = 0;
+        bgsave_start();
+    }
 }
 
 /* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]

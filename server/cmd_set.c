@@ -243,10 +243,11 @@ static ts_set *open_all_or_reply(client *c, int from, int n, int *missing) {
     return sets;
 }
 
-/* Replace dstkey with the set built in out (or delete it when out is
- * empty); replies with the result's cardinality. */
-static void store_result(client *c, int dstarg, ts_set *out, const char *event) {
+/* Store out into argv[dstarg] (or delete it when out is empty). force_ht:
+ * the result is a hashtable whatever its members (see first_set_made_ht). */
+static void store_result(client *c, int dstarg, ts_set *out, const char *event, int force_ht) {
     judge_afresh(out);
+    if (force_ht) out->flags |= TS_F_HT;
     /* A result overwrites the destination (Redis's setKey: no "new" event
      * for an existing key); an empty one deletes it. */
     int rc = out->m.count > 0 ? ts_commit(out) : ks_delete(srv.ks, c->db, K(dstarg));
@@ -340,7 +341,7 @@ static void sinter_generic(client *c, int from, int n, int dstarg, int card_only
             reply_store_error(c, rc);
             return;
         }
-        store_result(c, dstarg, &out, "sinterstore");
+        store_result(c, dstarg, &out, "sinterstore", 0);
     } else {
         if (rc != ST_OK) server_log(3, "SINTER: storage error %s", store_strerror(rc));
         reply_set_deferred_len(c, d, card, REPLY_SET);
@@ -388,6 +389,24 @@ void sintercard_command(client *c) {
 
 #define OP_UNION 0
 #define OP_DIFF  1
+
+/* SDIFFSTORE's encoding, as Redis 7.0 leaves it. When the first set is
+ * large against the others, Redis copies all of it into the result and then
+ * removes the others' members ("algorithm 2"): the result keeps the
+ * hashtable encoding the copy gave it (a non-integer member, or more than
+ * set-max-intset-entries members) even if what is left would fit an intset.
+ * Otherwise it only adds what survives, and the result is judged afresh. */
+static int first_set_made_ht(const ts_set *sets, int n, int sameset) {
+    if (!sets[0].exists || sameset) return 0;
+    long long one = 0, two = 0;
+    for (int j = 0; j < n; j++) {
+        if (!sets[j].exists) continue;
+        one += (long long)sets[0].m.count;
+        two += (long long)sets[j].m.count;
+    }
+    if (one / 2 <= two) return 0; /* Redis's algorithm 1 */
+    return sets[0].nint < sets[0].m.count || (long long)sets[0].m.count > max_intset();
+}
 
 /* SUNION / SDIFF and their STORE forms. Without a destination, a member is
  * emitted once: from the first set holding it (union), or when no other set
@@ -445,14 +464,17 @@ static void sunion_diff_generic(client *c, int from, int n, int dstarg, int op) 
         cm_iter_close(&it);
         if (rc == ST_NOTFOUND) rc = ST_OK;
     }
-    free(sets);
     if (dstarg > 0) {
         if (rc != ST_OK) {
+            free(sets);
             reply_store_error(c, rc);
             return;
         }
-        store_result(c, dstarg, &out, op == OP_DIFF ? "sdiffstore" : "sunionstore");
+        store_result(c, dstarg, &out, op == OP_DIFF ? "sdiffstore" : "sunionstore",
+                     op == OP_DIFF && first_set_made_ht(sets, n, sameset));
+        free(sets);
     } else {
+        free(sets);
         if (rc != ST_OK) server_log(3, "SUNION/SDIFF: storage error %s", store_strerror(rc));
         reply_set_deferred_len(c, d, card, REPLY_SET);
     }

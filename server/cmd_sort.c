@@ -453,10 +453,12 @@ static void sort_generic(client *c, int readonly) {
     }
 
     long vectorlen = (long)count;
-    long start = limit_start < 0 ? 0 : (long)limit_start;
-    long end = limit_count < 0
-                   ? vectorlen - 1
-                   : (long)((unsigned long)start + (unsigned long long)limit_count - 1);
+    /* Clamp both to the length first, as Redis does: start + count must not
+     * overflow (LIMIT 2 9223372036854775807). */
+    long start = limit_start < 0 ? 0 : limit_start > vectorlen ? vectorlen : (long)limit_start;
+    if (limit_count < -1) limit_count = -1;
+    if (limit_count > vectorlen) limit_count = vectorlen;
+    long end = limit_count < 0 ? vectorlen - 1 : start + (long)limit_count - 1;
     if (start >= vectorlen) {
         start = vectorlen - 1;
         end = vectorlen - 2;

@@ -29,6 +29,8 @@
 
 static int set_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
 static int bitfield_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
+static int sort_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
+static int sort_ro_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max);
 
 /* Tentative definitions: rows of each array point into the other. */
 static const struct command cmd_table[CMD_DEF_NTOP];
@@ -435,6 +437,32 @@ static int bitfield_getkeys(int argc, const arg *argv, struct cmd_keyref *out, i
     }
     int n = 0;
     put_key(out, max, &n, 1, readonly ? KSPEC_RO | KSPEC_ACCESS : KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
+    return n;
+}
+
+/* SORT key [BY p] [LIMIT o c] [GET p ...] [ASC|DESC] [ALPHA] [STORE dst]:
+ * the specs cannot say where STORE's key is (patterns and options come in
+ * any order), so the options are walked as SORT parses them; the last
+ * STORE wins, like SORT itself. */
+static int sort_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max) {
+    if (argc < 2) return 0;
+    int n = 0, store = 0;
+    put_key(out, max, &n, 1, KSPEC_RO | KSPEC_ACCESS);
+    for (int i = 2; i < argc; i++) {
+        if (arg_is(&argv[i], "limit")) i += 2;
+        else if (arg_is(&argv[i], "get") || arg_is(&argv[i], "by")) i += 1;
+        else if (arg_is(&argv[i], "store") && i + 1 < argc) store = ++i;
+    }
+    if (store) put_key(out, max, &n, store, KSPEC_OW | KSPEC_UPDATE);
+    return n;
+}
+
+/* SORT_RO key ...: only the sorted key (its BY/GET patterns are not keys
+ * that can be found from the arguments). */
+static int sort_ro_getkeys(int argc, const arg *argv, struct cmd_keyref *out, int max) {
+    (void)argv;
+    int n = 0;
+    if (argc >= 2) put_key(out, max, &n, 1, KSPEC_RO | KSPEC_ACCESS);
     return n;
 }
 

@@ -235,12 +235,16 @@ enum cmd_id {
     CMD_NUM_IDS = CMD_DEF_NTOP + CMD_DEF_NSUB
 };
 
+/* Latency buckets per command: 1 us to 1 s, doubling (latency_hist.c). */
+#define LAT_HIST_BUCKETS 21
+
 /* Per-command counters (INFO commandstats), indexed by id. */
 struct cmd_stats {
     uint64_t calls;
     uint64_t usec;
     uint64_t rejected_calls;
     uint64_t failed_calls;
+    uint64_t hist[LAT_HIST_BUCKETS]; /* latency_hist.c: calls per duration bucket */
 };
 
 /* Build the name index. Call once before any lookup; idempotent. */

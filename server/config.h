@@ -55,6 +55,8 @@ typedef struct config {
     long long slowlog_log_slower_than;
     long long slowlog_max_len;
     long long latency_monitor_threshold;
+    int latency_tracking;                   /* per-command histograms */
+    char *latency_tracking_info_percentiles; /* INFO latencystats */
     char *notify_keyspace_events;
     /* encoding knobs: no effect on storage, only on OBJECT ENCODING answers */
     long long hash_max_listpack_entries, hash_max_listpack_value;

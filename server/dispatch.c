@@ -13,6 +13,7 @@
 #include "server/config.h"
 #include "server/hooks.h"
 #include "server/latency.h"
+#include "server/latency_hist.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/slowlog.h"
@@ -95,6 +96,7 @@ void call_command(client *c, const struct command *cmd) {
     struct cmd_stats *st = cmd_stats(cmd);
     st->calls++;
     st->usec += (uint64_t)dur;
+    latency_hist_record(st, dur);
     if (srv.stat_total_error_replies != errs_before) st->failed_calls++;
     srv.stat_numcommands++;
     c->cmds_processed++;

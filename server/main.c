@@ -74,7 +74,10 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
 static void key_change(void *ud, int db, const uint8_t *key, size_t klen, int kind) {
     (void)ud;
     if (kind == KS_CH_EXPIRED) srv.stat_expiredkeys++;
-    if (kind != KS_CH_NEW) srv.dirty++; /* a creation is also reported as a write */
+    if (kind != KS_CH_NEW) { /* a creation is also reported as a write */
+        srv.dirty++;
+        srv.tick_writes++;
+    }
     hooks_key_change(db, key, klen, kind);
 }
 

@@ -474,7 +474,7 @@ void server_before_sleep(void) {
     ks_flush_counters(srv.ks);
     int rc = store_commit(srv.st);
     if (rc != ST_OK) server_log(3, "WAL commit failed: %s", store_strerror(rc));
-    srv.dirty_committed = srv.dirty;
+    srv.tick_writes = 0;
     client *c = srv.pending_write;
     srv.pending_write = NULL;
     while (c) {

@@ -936,7 +936,7 @@ static void run_begin(lua_State *Ls, client *caller, const char *name, int is_ev
     run.is_eval = is_eval;
     run.start_ms = mstime();
     run.timedout = run.killed = 0;
-    run.tick_dirty = srv.dirty != srv.dirty_committed;
+    run.tick_dirty = srv.tick_writes != 0;
     lua_sethook(Ls, count_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
 }
 

@@ -10,6 +10,7 @@
 
 #include "server/config.h"
 #include "server/hooks.h"
+#include "server/latency.h"
 #include "server/server.h"
 
 typedef struct errstat {
@@ -79,7 +80,11 @@ void server_cron(void) {
     srv.cron_loops++;
     store_cron(srv.st, now);
     long budget = 25000 / (cfg.hz > 0 ? cfg.hz : 10) * cfg.active_expire_effort;
-    if (srv.active_expire_enabled) ks_expire_cycle(srv.ks, budget);
+    if (srv.active_expire_enabled) {
+        int64_t t0 = mstime();
+        ks_expire_cycle(srv.ks, budget);
+        latency_add_sample("expire-cycle", mstime() - t0);
+    }
     int pending = 0;
     ks_reclaim_step(srv.ks, budget, &pending);
     int bg_pending = 0;
@@ -100,6 +105,6 @@ int server_save(void) {
     ks_flush_counters(srv.ks);
     if (store_checkpoint_sync(srv.st) != ST_OK) return -1;
     srv.lastsave = mstime() / 1000;
-    srv.dirty = srv.dirty_committed = 0;
+    srv.dirty = 0;
     return 0;
 }

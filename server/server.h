@@ -58,7 +58,10 @@ typedef struct server {
     int64_t pause_until_ms;
     int pause_writes_only;
     uint64_t dirty;           /* writes since last save */
-    uint64_t dirty_committed; /* srv.dirty as of the last WAL commit */
+    uint64_t tick_writes;     /* key changes since the last WAL commit */
+    int64_t bgsave_started_ms; /* a BGSAVE copy is running since (0: none) */
+    uint64_t bgsave_dirty;    /* dirty when it started */
+    int bgsave_scheduled;     /* BGSAVE SCHEDULE while one ran */
     int64_t cron_loops;
     int reclaim_pending;
     char run_id[41];
@@ -157,7 +160,11 @@ void container_unknown_subcommand(client *c);
 int server_databases(void);
 
 /* Periodic work and persistence (server.c) */
-int server_save(void);  /* checkpoint + snapshot: 0 ok, -1 failed */
+int server_save(void);  /* checkpoint: 0 ok, -1 failed */
+/* SAVE/BGSAVE snapshots (cmd_server.c): start a background copy to
+ * dir/dbfilename (0 started, -1 failed; logged); the cron notices its end. */
+int bgsave_start(void);
+void bgsave_cron(void);
 void server_prepare_shutdown(int flags);
 
 #endif

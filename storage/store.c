@@ -319,6 +319,9 @@ static int freeze(store *s) {
 }
 
 static int grow_map(store *s) {
+    /* A BGSAVE copy holds a read transaction: resizing now is forbidden.
+     * The checkpoint is retried later (like a full disk) instead. */
+    if (snapshot_running(s)) return ST_BUSY;
     rtxn_drop(s);
     uint64_t n = s->mapsize * 2;
     int rc = mdb_env_set_mapsize(s->env, n);
@@ -751,6 +754,7 @@ fail:
 
 void store_close(store *s) {
     if (!s) return;
+    snapshot_close(s);
     int rc = store_checkpoint_sync(s);
     if (rc != ST_OK)
         store_logf(s, 3, "final checkpoint failed (%s): the WAL keeps the data",
@@ -780,14 +784,6 @@ void store_close(store *s) {
 
 /* ------------------------------------------------------------------ */
 /* misc                                                                */
-
-int store_snapshot(store *s, const char *path) {
-    int rc = store_checkpoint_sync(s);
-    if (rc != ST_OK) return rc;
-    if (mkdir_p(path) != 0) return ST_IO;
-    rc = mdb_env_copy2(s->env, path, MDB_CP_COMPACT);
-    return mdb_rc(rc);
-}
 
 void store_set_fsync(store *s, int mode) {
     s->fsync_mode = mode;

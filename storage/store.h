@@ -125,9 +125,17 @@ void store_poll(store *s);
 void store_cron(store *s, int64_t now_ms);
 /* Force a checkpoint and wait for it (SAVE, SHUTDOWN). */
 int store_checkpoint_sync(store *s);
-/* Copy the LMDB environment compacted into dir/name (BGSAVE/SAVE), after
- * a checkpoint, so the copy holds every write acknowledged so far. */
+/* SAVE / BGSAVE (snapshot.c): after a checkpoint, copy the LMDB
+ * environment compacted into the directory `path` (a complete data
+ * directory; replaced atomically, never left half-written), so the copy
+ * holds every write acknowledged so far. store_snapshot copies now and
+ * returns when done; store_snapshot_start copies on a thread of its own
+ * (ST_BUSY if one is running). store_snapshot_state: 1 while a copy runs,
+ * else 0 with *last_rc the last copy's result and *last_ms its duration
+ * (-1 when none finished). */
 int store_snapshot(store *s, const char *path);
+int store_snapshot_start(store *s, const char *path);
+int store_snapshot_state(store *s, int *last_rc, int64_t *last_ms);
 /* Change appendfsync at runtime. */
 void store_set_fsync(store *s, int mode);
 void store_set_memtable_budget(store *s, size_t bytes);

@@ -67,7 +67,14 @@ struct store {
     long (*reclaim)(MDB_txn *txn, const MDB_dbi *dbi, long budget, int *more);
     int reclaim_more;
     uint64_t reclaimed; /* total entries deleted by reclamation */
+
+    struct snapshot *snap; /* SAVE/BGSAVE copies (snapshot.c), NULL until one */
 };
+
+/* snapshot.c: is a copy running (the map must not be resized meanwhile)?
+ * snapshot_close waits for it and frees its state (store_close). */
+int snapshot_running(store *s);
+void snapshot_close(store *s);
 
 /* Register the reclamation callback (keyspace.c does at ks_open). */
 void store_set_reclaim(store *s, long (*fn)(MDB_txn *, const MDB_dbi *, long, int *));

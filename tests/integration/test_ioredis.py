@@ -14,6 +14,7 @@ from lodis_testlib import scaled
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "ioredis_smoke.cjs")
+COLLECTIONS = os.path.join(HERE, "ioredis_collections.cjs")
 NODE_MODULES = os.path.join(HERE, "node_modules")
 
 
@@ -24,17 +25,24 @@ def node_env():
     return env, paths
 
 
-def test_ioredis_smoke(server):
+def run_node(script, server):
+    """Run one ioredis script against server; returns its output."""
     node = shutil.which("node")
     assert node, "node is not installed (scripts/setup installs it)"
     env, paths = node_env()
     if not any(os.path.isfile(os.path.join(p, "ioredis", "package.json")) for p in paths):
         pytest.skip("ioredis is not installed in %s (run scripts/setup)" % NODE_MODULES)
-    proc = subprocess.run([node, SCRIPT, str(server.port)], env=env, cwd=HERE,
+    proc = subprocess.run([node, script, str(server.port)], env=env, cwd=HERE,
                           capture_output=True, timeout=scaled(90))
     out = proc.stdout.decode("utf-8", "replace") + proc.stderr.decode("utf-8", "replace")
-    assert proc.returncode == 0, "ioredis smoke failed (exit %d):\n%s" % (proc.returncode, out)
+    assert proc.returncode == 0, "%s failed (exit %d):\n%s" % (
+        os.path.basename(script), proc.returncode, out)
     assert "checks passed" in out
+    return out
+
+
+def test_ioredis_smoke(server):
+    run_node(SCRIPT, server)
     # what ioredis wrote is visible to redis-py
     r = server.client()
     assert r.get(b"ioredis:done") == b"yes"
@@ -43,3 +51,13 @@ def test_ioredis_smoke(server):
     assert r.get(b"utf8") == "żółć ✓ 日本".encode()
     assert r.get(b"k\x00\xff\n") == bytes([0, 1, 2, 0xff, 0xfe, 0x0d, 0x0a, 0, 0x80, 0x7f, 0])
     assert server.client(3).get(b"only-in-3") == b"yes"
+
+
+def test_ioredis_collections(server):
+    """Hashes, lists, sets, sorted sets, HLL, geo and SORT through ioredis,
+    with blocking pops served across two connections."""
+    run_node(COLLECTIONS, server)
+    r = server.client()
+    assert r.get(b"ioredis:collections") == b"done"
+    assert r.lrange(b"working", 0, -1) == [b"mail"]
+    assert r.hget(b"user:1", b"visits") == b"42"

@@ -90,8 +90,11 @@ def op_sort(rng, ks):
     if by:
         opts += [randcase(rng, 'BY'), by]
     if rng.random() < 0.4 and not unordered:
-        opts += [randcase(rng, 'LIMIT'), rng.choice(['0', '1', '2', '-1', '5', '100']),
-                 rng.choice(['1', '2', '3', '0', '-1', '10'])]
+        # (huge offsets and counts: start + count must not overflow)
+        opts += [randcase(rng, 'LIMIT'),
+                 rng.choice(['0', '1', '2', '-1', '5', '100', '9223372036854775807']),
+                 rng.choice(['1', '2', '3', '0', '-1', '10', '9223372036854775807',
+                             '-9223372036854775808'])]
     if rng.random() < 0.4 and not unordered:
         for _ in range(rng.randint(1, 3)):
             opts += [randcase(rng, 'GET'), _pattern(rng)]
