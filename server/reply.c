@@ -245,3 +245,13 @@ void reply_set_deferred_len(client *c, reply_deferred h, long long n, enum reply
     c->reply.len -= DEFER_W - l;
     c->reply.p[c->reply.len] = '\0';
 }
+
+unsigned reply_push_begin(client *c) {
+    unsigned saved = c->flags & CLIENT_PUSHING;
+    c->flags |= CLIENT_PUSHING;
+    return saved;
+}
+
+void reply_push_end(client *c, unsigned saved) {
+    if (!saved) c->flags &= ~CLIENT_PUSHING;
+}

@@ -173,15 +173,6 @@ static void tk_clear(void) {
 /* ------------------------------------------------------------------ */
 /* sending                                                             */
 
-static void push_begin(client *c, uint32_t *saved) {
-    *saved = c->flags & CLIENT_PUSHING;
-    c->flags |= CLIENT_PUSHING;
-}
-
-static void push_end(client *c, uint32_t saved) {
-    if (!saved) c->flags &= ~CLIENT_PUSHING;
-}
-
 /* One invalidation for tracking client c: n keys, or with n < 0 a null
  * ("everything": a flush). It goes to c itself (RESP3 only) or to its
  * redirect target (RESP3 push, or for RESP2 a message on
@@ -190,22 +181,22 @@ static void push_end(client *c, uint32_t saved) {
 static void send_invalidation(client *c, long n, const uint8_t *const *keys, const size_t *lens) {
     tstate *t = c->tracking_state;
     client *to = c;
-    uint32_t saved;
+    unsigned saved;
     if (t->redirect) {
         to = client_by_id(t->redirect);
         if (!to) {
             c->flags |= CLIENT_TRACKING_BROKEN_REDIR;
             if (c->resp > 2) {
-                push_begin(c, &saved);
+                saved = reply_push_begin(c);
                 reply_push_len(c, 2);
                 reply_bulk(c, "tracking-redir-broken", 21);
                 reply_int(c, (long long)t->redirect);
-                push_end(c, saved);
+                reply_push_end(c, saved);
             }
             return;
         }
     }
-    push_begin(to, &saved);
+    saved = reply_push_begin(to);
     if (to->resp > 2) {
         reply_push_len(to, 2);
         reply_bulk(to, "invalidate", 10);
@@ -215,7 +206,7 @@ static void send_invalidation(client *c, long n, const uint8_t *const *keys, con
         reply_bulk(to, "__redis__:invalidate", 20);
     } else {
         /* RESP2 has no push messages on the client's own connection. */
-        push_end(to, saved);
+        reply_push_end(to, saved);
         return;
     }
     if (n < 0) {
@@ -226,7 +217,7 @@ static void send_invalidation(client *c, long n, const uint8_t *const *keys, con
         reply_array_len(to, n);
         for (long i = 0; i < n; i++) reply_bulk(to, keys[i], lens[i]);
     }
-    push_end(to, saved);
+    reply_push_end(to, saved);
 }
 
 /* Invalidations waiting for the end of the running command's reply. */

@@ -80,7 +80,8 @@ def event_script(cli):
     cli.copy("s3", "s4")
     cli.move("s4", 1)
     cli.expire("s3", 0)
-    cli.set("px", "v", px=100)
+    # Long enough that the commands below finish first, even on a loaded machine.
+    cli.set("px", "v", px=int(scaled(500)))
     cli.hset("h", mapping={"a": "1", "b": "2"})
     cli.hincrby("h", "a", 2)
     cli.hincrbyfloat("h", "a", 0.5)
