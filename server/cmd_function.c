@@ -888,6 +888,8 @@ void function_help_command(client *c) {
 
 static void fcall_generic(client *c, int ro) {
     long long n;
+    /* Before the function runs, so that MONITOR shows its calls after it. */
+    server_feed_monitors(c);
     if (num_parse_ll(c->argv[2].p, c->argv[2].len, &n) != 0) {
         reply_error(c, "Bad number of keys provided");
         return;

@@ -53,6 +53,8 @@ static int numkeys_or_reply(client *c, int *nkeys) {
 static void eval_generic(client *c, int by_sha, int readonly) {
     int nkeys;
     char sha[41];
+    /* Before the script runs, so that MONITOR shows its calls after it. */
+    server_feed_monitors(c);
     /* Redis refuses a SHA of the wrong length before it reads numkeys, and
      * looks a well-formed one up only after. */
     if (by_sha && c->argv[1].len != 40) {

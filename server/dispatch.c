@@ -51,7 +51,7 @@ static void unknown_command(client *c) {
                  (int)(c->argv[0].len > 128 ? 128 : c->argv[0].len), c->argv[0].p, args);
 }
 
-static void feed_monitors(client *c) {
+void server_feed_monitors(client *c) {
     if (srv.nmonitors == 0) return;
     buf line = {0};
     int64_t us = ustime();
@@ -85,12 +85,15 @@ void call_command(client *c, const struct command *cmd) {
     srv.current = c;
     if (!(c->flags & CLIENT_SCRIPT)) srv.caller = c;
     c->cmd = cmd;
-    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c);
     uint64_t errs_before = srv.stat_total_error_replies;
     int64_t start = ustime();
     ks_set_now(srv.ks, start / 1000);
     c->last_cmd = cmd; /* CLIENT LIST/INFO show the running command */
     cmd->proc(c);
+    /* Like Redis 7.0, MONITOR sees a command once it ran (so EXEC's queued
+     * commands come before EXEC); the script commands feed themselves
+     * first, so their calls follow them. */
+    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) server_feed_monitors(c);
     int64_t dur = ustime() - start;
     latency_add_sample((cmd->flags & CMD_FAST) ? "fast-command" : "command", dur / 1000);
     struct cmd_stats *st = cmd_stats(cmd);
@@ -131,6 +134,8 @@ static void reject_command(client *c, const struct command *cmd, const char *err
         if (multi_discard && (c->flags & CLIENT_MULTI)) multi_discard(c);
         reply_errorf(c, "-EXECABORT Transaction discarded because of: %s",
                      err[0] == '-' ? err + 1 : err);
+        /* MONITOR saw MULTI: show that the transaction is over. */
+        server_feed_monitors(c);
     } else {
         reply_error(c, err);
     }

@@ -155,6 +155,8 @@ void server_log(int level, const char *fmt, ...) __attribute__((format(printf, 2
 /* Dispatch (dispatch.c) */
 void process_command(client *c);
 void call_command(client *c, const struct command *cmd);
+/* Show c's current command to the MONITOR clients. */
+void server_feed_monitors(client *c);
 /* Reply for a container command called with an unknown subcommand. */
 void container_unknown_subcommand(client *c);
 int server_databases(void);
