@@ -677,6 +677,97 @@ static int env_newindex(lua_State *Ls) {
     return luaL_error(Ls, "Attempt to modify a readonly table");
 }
 
+/* Read-only tables. Redis 7 makes the globals and every library table
+ * read-only inside its Lua; stock Lua 5.1 cannot, so lodis gives scripts a
+ * proxy for each library (reads fall through to the real table, writes
+ * fail) and guards the ways around a metatable: setmetatable and rawset
+ * refuse a protected table, getmetatable returns a read-only view. Without
+ * this one script could rewrite redis.call or the globals' metatable for
+ * every script after it. Protected tables are the keys of the registry's
+ * weak "lodis_ro" table. Not covered: rawget and pairs see an empty proxy. */
+static int is_protected(lua_State *Ls, int idx) {
+    if (!lua_istable(Ls, idx)) return 0;
+    lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+    lua_pushvalue(Ls, idx < 0 ? idx - 1 : idx);
+    lua_rawget(Ls, -2);
+    int p = lua_toboolean(Ls, -1);
+    lua_pop(Ls, 2);
+    return p;
+}
+
+/* Push a read-only proxy of the table at idx (its reads fall through). */
+static void push_readonly(lua_State *Ls, int idx) {
+    idx = idx < 0 ? lua_gettop(Ls) + idx + 1 : idx;
+    lua_newtable(Ls);
+    lua_newtable(Ls);
+    lua_pushvalue(Ls, idx);
+    lua_setfield(Ls, -2, "__index");
+    lua_pushcfunction(Ls, env_newindex);
+    lua_setfield(Ls, -2, "__newindex");
+    lua_setmetatable(Ls, -2);
+    lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+    lua_pushvalue(Ls, -2);
+    lua_pushboolean(Ls, 1);
+    lua_rawset(Ls, -3);
+    lua_pop(Ls, 1);
+}
+
+static int l_setmetatable(lua_State *Ls) {
+    if (is_protected(Ls, 1)) return luaL_error(Ls, "Attempt to modify a readonly table");
+    lua_pushvalue(Ls, lua_upvalueindex(1));
+    lua_insert(Ls, 1);
+    lua_call(Ls, lua_gettop(Ls) - 1, LUA_MULTRET);
+    return lua_gettop(Ls);
+}
+
+static int l_rawset(lua_State *Ls) {
+    if (is_protected(Ls, 1)) return luaL_error(Ls, "Attempt to modify a readonly table");
+    lua_pushvalue(Ls, lua_upvalueindex(1));
+    lua_insert(Ls, 1);
+    lua_call(Ls, lua_gettop(Ls) - 1, LUA_MULTRET);
+    return lua_gettop(Ls);
+}
+
+static int l_getmetatable(lua_State *Ls) {
+    if (!is_protected(Ls, 1) || !lua_getmetatable(Ls, 1)) {
+        lua_pushvalue(Ls, lua_upvalueindex(1));
+        lua_insert(Ls, 1);
+        lua_call(Ls, lua_gettop(Ls) - 1, LUA_MULTRET);
+        return lua_gettop(Ls);
+    }
+    push_readonly(Ls, -1);
+    return 1;
+}
+
+/* Wrap the base function `name` with f, the original as f's upvalue. */
+static void wrap_base(lua_State *Ls, const char *name, lua_CFunction f) {
+    lua_getglobal(Ls, name);
+    lua_pushcclosure(Ls, f, 1);
+    lua_setglobal(Ls, name);
+}
+
+static void protect_globals(lua_State *Ls) {
+    lua_newtable(Ls);
+    lua_newtable(Ls);
+    lua_pushliteral(Ls, "k");
+    lua_setfield(Ls, -2, "__mode");
+    lua_setmetatable(Ls, -2);
+    lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+    static const char *const libs[] = {"redis", "cjson", "bit", "struct", "string",
+                                       "math",  "table", "debug", NULL};
+    for (int i = 0; libs[i]; i++) {
+        lua_getglobal(Ls, libs[i]);
+        if (lua_istable(Ls, -1)) {
+            push_readonly(Ls, -1);
+            lua_setglobal(Ls, libs[i]);
+        }
+        lua_pop(Ls, 1);
+    }
+    wrap_base(Ls, "setmetatable", l_setmetatable);
+    wrap_base(Ls, "getmetatable", l_getmetatable);
+    wrap_base(Ls, "rawset", l_rawset);
+}
+
 /* The error handler: make every error a table {err, source, line}. */
 static int err_handler(lua_State *Ls) {
     lua_Debug ar;
@@ -740,6 +831,8 @@ static void vm_create(void) {
     lua_setglobal(L, "loadfile");
     lua_pushnil(L);
     lua_setglobal(L, "dofile");
+    lua_pushnil(L);
+    lua_setglobal(L, "print");
     lua_pushcfunction(L, l_pcall);
     lua_setglobal(L, "pcall");
     lua_getglobal(L, "math");
@@ -776,6 +869,7 @@ static void vm_create(void) {
     set_num(L, "REDIS_VERSION_NUM", (7 << 16) | (0 << 8) | 15);
     lua_setglobal(L, "redis");
 
+    protect_globals(L);
     /* The scripts' environment: a read-only view of the globals. */
     lua_newtable(L);
     lua_newtable(L);
@@ -784,6 +878,12 @@ static void vm_create(void) {
     lua_pushcfunction(L, env_newindex);
     lua_setfield(L, -2, "__newindex");
     lua_setmetatable(L, -2);
+    /* ...which is itself protected: no setmetatable(_G, ...) either. */
+    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_ro");
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "_G");
     lua_setfield(L, LUA_REGISTRYINDEX, "lodis_env");
