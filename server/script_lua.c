@@ -695,16 +695,17 @@ static int is_protected(lua_State *Ls, int idx) {
     return p;
 }
 
-/* Push a read-only proxy of the table at idx (its reads fall through). */
-static void push_readonly(lua_State *Ls, int idx) {
-    idx = idx < 0 ? lua_gettop(Ls) + idx + 1 : idx;
+/* Replace the __index value on top of the stack (a table, or a function)
+ * with a protected read-only proxy whose reads go to it. */
+static void push_readonly(lua_State *Ls) {
     lua_newtable(Ls);
     lua_newtable(Ls);
-    lua_pushvalue(Ls, idx);
+    lua_pushvalue(Ls, -3);
     lua_setfield(Ls, -2, "__index");
     lua_pushcfunction(Ls, env_newindex);
     lua_setfield(Ls, -2, "__newindex");
     lua_setmetatable(Ls, -2);
+    lua_remove(Ls, -2);
     lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
     lua_pushvalue(Ls, -2);
     lua_pushboolean(Ls, 1);
@@ -712,30 +713,23 @@ static void push_readonly(lua_State *Ls, int idx) {
     lua_pop(Ls, 1);
 }
 
-static int l_setmetatable(lua_State *Ls) {
-    if (is_protected(Ls, 1)) return luaL_error(Ls, "Attempt to modify a readonly table");
+/* Call the wrapped base function (upvalue 1) with this call's arguments. */
+static int call_wrapped(lua_State *Ls) {
     lua_pushvalue(Ls, lua_upvalueindex(1));
     lua_insert(Ls, 1);
     lua_call(Ls, lua_gettop(Ls) - 1, LUA_MULTRET);
     return lua_gettop(Ls);
 }
 
-static int l_rawset(lua_State *Ls) {
+/* setmetatable and rawset: refused on a protected table. */
+static int l_guarded_write(lua_State *Ls) {
     if (is_protected(Ls, 1)) return luaL_error(Ls, "Attempt to modify a readonly table");
-    lua_pushvalue(Ls, lua_upvalueindex(1));
-    lua_insert(Ls, 1);
-    lua_call(Ls, lua_gettop(Ls) - 1, LUA_MULTRET);
-    return lua_gettop(Ls);
+    return call_wrapped(Ls);
 }
 
 static int l_getmetatable(lua_State *Ls) {
-    if (!is_protected(Ls, 1) || !lua_getmetatable(Ls, 1)) {
-        lua_pushvalue(Ls, lua_upvalueindex(1));
-        lua_insert(Ls, 1);
-        lua_call(Ls, lua_gettop(Ls) - 1, LUA_MULTRET);
-        return lua_gettop(Ls);
-    }
-    push_readonly(Ls, -1);
+    if (!is_protected(Ls, 1) || !lua_getmetatable(Ls, 1)) return call_wrapped(Ls);
+    push_readonly(Ls);
     return 1;
 }
 
@@ -758,14 +752,15 @@ static void protect_globals(lua_State *Ls) {
     for (int i = 0; libs[i]; i++) {
         lua_getglobal(Ls, libs[i]);
         if (lua_istable(Ls, -1)) {
-            push_readonly(Ls, -1);
+            push_readonly(Ls);
             lua_setglobal(Ls, libs[i]);
+        } else {
+            lua_pop(Ls, 1);
         }
-        lua_pop(Ls, 1);
     }
-    wrap_base(Ls, "setmetatable", l_setmetatable);
+    wrap_base(Ls, "setmetatable", l_guarded_write);
     wrap_base(Ls, "getmetatable", l_getmetatable);
-    wrap_base(Ls, "rawset", l_rawset);
+    wrap_base(Ls, "rawset", l_guarded_write);
 }
 
 /* The error handler: make every error a table {err, source, line}. */
@@ -870,20 +865,10 @@ static void vm_create(void) {
     lua_setglobal(L, "redis");
 
     protect_globals(L);
-    /* The scripts' environment: a read-only view of the globals. */
-    lua_newtable(L);
-    lua_newtable(L);
+    /* The scripts' environment: a read-only view of the globals, protected
+     * like the libraries (no setmetatable(_G, ...) either). */
     lua_pushcfunction(L, env_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, env_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_setmetatable(L, -2);
-    /* ...which is itself protected: no setmetatable(_G, ...) either. */
-    lua_getfield(L, LUA_REGISTRYINDEX, "lodis_ro");
-    lua_pushvalue(L, -2);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    push_readonly(L);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "_G");
     lua_setfield(L, LUA_REGISTRYINDEX, "lodis_env");
