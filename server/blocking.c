@@ -215,11 +215,11 @@ static void serve_key(const ready_key *rk) {
             client *c = bs->c;
             int argc = c->argc, db = c->db;
             arg *argv = c->argv;
-            client *cur = srv.current;
+            client *cur = srv.current, *cur_caller = srv.caller;
             c->argc = bs->argc;
             c->argv = bs->argv;
             c->db = bs->db;
-            srv.current = c;
+            srv.current = srv.caller = c;
             uint64_t errs_before = srv.stat_total_error_replies;
             int done = bs->ops->serve(c, rk->key, rk->klen);
             /* An error served to a blocked client fails its call (Redis's
@@ -227,6 +227,7 @@ static void serve_key(const ready_key *rk) {
             if (srv.stat_total_error_replies != errs_before && c->cmd)
                 cmd_stats(c->cmd)->failed_calls++;
             srv.current = cur;
+            srv.caller = cur_caller;
             c->argc = argc;
             c->argv = argv;
             c->db = db;

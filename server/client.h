@@ -38,6 +38,15 @@ typedef struct arg {
 #define CLIENT_PAUSED            (1u << 14) /* waiting for CLIENT UNPAUSE */
 #define CLIENT_CLOSED            (1u << 15) /* freed at the end of the tick */
 #define CLIENT_DIRTY_CAS         (1u << 16) /* a WATCHed key was touched */
+/* Client-side caching (tracking.c); the letters t, R, B of CLIENT LIST. */
+#define CLIENT_TRACKING              (1u << 17)
+#define CLIENT_TRACKING_BROKEN_REDIR (1u << 18) /* the redirect target is gone */
+#define CLIENT_TRACKING_BCAST        (1u << 19)
+/* A push message (invalidation) is being written: it reaches the client even
+ * under CLIENT REPLY OFF/SKIP, as in Redis. */
+#define CLIENT_PUSHING               (1u << 20)
+/* While a script is busy: replies wait for the tick's commit (net.c). */
+#define CLIENT_HELD                  (1u << 21)
 
 typedef struct client {
     uint64_t id;
@@ -85,6 +94,7 @@ typedef struct client {
     void *multi_state;
     void *pubsub_state;
     void *block_state;
+    void *tracking_state;
 } client;
 
 #endif

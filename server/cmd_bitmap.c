@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/notify.h"
 #include "server/args.h"
 #include "server/cmdtable.h"
 #include "server/config.h"
@@ -174,7 +175,10 @@ void setbit_command(client *c) {
     if (exists) ks_meta_release(&m);
     if (rc != 0) return;
     int old = bitops_setbit(w.p, off, (int)on);
-    if (store_or_reply(c, w.p, w.len) == 0) reply_int(c, old);
+    if (store_or_reply(c, w.p, w.len) == 0) {
+        notify_keyspace_event(NOTIFY_STRING, "setbit", K(1), c->db);
+        reply_int(c, old);
+    }
     free(w.p);
 }
 
@@ -339,6 +343,8 @@ void bitop_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    if (rlen) notify_keyspace_event(NOTIFY_STRING, "set", K(2), c->db);
+    else if (rc > 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(2), c->db);
     reply_int(c, (long long)rlen);
 }
 
@@ -496,6 +502,7 @@ static void bitfield_generic(client *c, int ro_command) {
      * (Redis keeps the padded string too). */
     if (!readonly && (changes || w.dirty)) {
         if (store_or_reply(c, w.p, w.len) != 0) goto out;
+        if (changes) notify_keyspace_event(NOTIFY_STRING, "setbit", K(1), c->db);
         /* Redis adds one to the dirty counter per changed field, where the
          * key-change hook added one for the whole write. */
         srv.dirty = srv.dirty - 1 + (uint64_t)changes;

@@ -537,8 +537,14 @@ void client_no_evict_command(client *c) {
 /* CLIENT HELP */
 void client_help_command(client *c) {
     static const char *lines[] = {
+        "CACHING (YES|NO)",
+        "    In OPTIN (YES) or OPTOUT (NO) tracking mode: track, or not, the keys of the next",
+        "    command or transaction.",
         "GETNAME",
         "    Reply with the name of this connection, or a null when it has none.",
+        "GETREDIR",
+        "    Reply with the id of the connection tracking messages are redirected to (0 for",
+        "    none, -1 when tracking is off).",
         "ID",
         "    Reply with the unique numeric ID of this connection.",
         "INFO",
@@ -569,6 +575,11 @@ void client_help_command(client *c) {
         "    Send replies to this connection, stop sending them, or skip the next one.",
         "SETNAME <name>",
         "    Name this connection; an empty name removes it.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT]",
+        "         [NOLOOP]",
+        "    Turn client-side caching invalidations on or off for this connection.",
+        "TRACKINGINFO",
+        "    Describe this connection's tracking state.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
         "UNPAUSE",

@@ -815,11 +815,32 @@ void function_flush_command(client *c) {
 
 /* FUNCTION STATS */
 void function_stats_command(client *c) {
+    const char *name;
+    client *caller;
+    int64_t ms;
+    int running = script_lua_running_info(&name, &caller, &ms);
+    if (running == BUSY_EVAL) {
+        reply_error(c, ERR_BUSY_EVAL);
+        return;
+    }
     int nf = 0;
     for (int i = 0; i < nlibs; i++) nf += libs[i]->nfns;
     reply_map_len(c, 2);
     reply_bulk_cstr(c, "running_script");
-    reply_null(c); /* a function runs inside one command: never seen running */
+    if (running) {
+        /* Seen from another client while the function is busy. */
+        reply_map_len(c, 3);
+        reply_bulk_cstr(c, "name");
+        reply_bulk_cstr(c, name);
+        reply_bulk_cstr(c, "command");
+        reply_array_len(c, caller->argc);
+        for (int i = 0; i < caller->argc; i++)
+            reply_bulk(c, caller->argv[i].p, caller->argv[i].len);
+        reply_bulk_cstr(c, "duration_ms");
+        reply_int(c, ms);
+    } else {
+        reply_null(c);
+    }
     reply_bulk_cstr(c, "engines");
     reply_map_len(c, 1);
     reply_bulk_cstr(c, "LUA");
@@ -832,7 +853,7 @@ void function_stats_command(client *c) {
 
 /* FUNCTION KILL */
 void function_kill_command(client *c) {
-    reply_error(c, "-NOTBUSY No scripts in execution right now.");
+    script_lua_kill(c, 0);
 }
 
 /* FUNCTION HELP */
@@ -867,6 +888,8 @@ void function_help_command(client *c) {
 
 static void fcall_generic(client *c, int ro) {
     long long n;
+    /* Before the function runs, so that MONITOR shows its calls after it. */
+    server_feed_monitors(c);
     if (num_parse_ll(c->argv[2].p, c->argv[2].len, &n) != 0) {
         reply_error(c, "Bad number of keys provided");
         return;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/notify.h"
 #include "server/args.h"
 #include "server/cmdtable.h"
 #include "server/config.h"
@@ -423,11 +424,24 @@ static void partial_sort(gpoint *p, size_t a, size_t n, size_t lo, size_t hi, in
     }
 }
 
+/* Redis's events for a store: `event` for a written result, "del" for a
+ * deleted destination (deleted: what ks_delete returned). */
+static void store_notify(client *c, const arg *dst, int flags, long n, int deleted) {
+    if (n) {
+        notify_keyspace_event(NOTIFY_ZSET, flags & R_SEARCH ? "geosearchstore" : "georadiusstore",
+                              dst->p, dst->len, c->db);
+    } else if (deleted > 0) {
+        notify_keyspace_event(NOTIFY_GENERIC, "del", dst->p, dst->len, c->db);
+    }
+}
+
 /* Write the points as a new sorted set at argv[dsti] (replacing whatever
- * it holds, TTL included), or delete it when there are none. */
-static int store_points(client *c, const arg *dst, garray *g, long n, int storedist) {
+ * it holds, TTL included), or delete it when there are none; then publish
+ * the store's event. */
+static int store_points(client *c, const arg *dst, garray *g, long n, int storedist, int flags) {
     if (n == 0) {
         int rc = ks_delete(srv.ks, c->db, dst->p, dst->len);
+        if (rc >= 0) store_notify(c, dst, flags, 0, rc);
         return rc < 0 ? rc : ST_OK;
     }
     uint64_t id = ks_new_id(srv.ks), count = 0;
@@ -448,19 +462,20 @@ static int store_points(client *c, const arg *dst, garray *g, long n, int stored
     }
     int rc = tz_rank_maintain(srv.ks, id, count);
     if (rc) return rc;
-    rc = ks_delete(srv.ks, c->db, dst->p, dst->len);
-    if (rc < 0) return rc;
-    uint8_t flags = ((long long)count > cfg.zset_max_listpack_entries ||
-                     (long long)maxlen > cfg.zset_max_listpack_value)
-                        ? TZ_F_SKIPLIST
-                        : 0;
+    uint8_t zflags = ((long long)count > cfg.zset_max_listpack_entries ||
+                      (long long)maxlen > cfg.zset_max_listpack_value)
+                         ? TZ_F_SKIPLIST
+                         : 0;
     ks_meta m = {0};
     m.type = KS_ZSET;
     m.id = id;
     m.count = count;
-    m.hdr = &flags;
+    m.hdr = &zflags;
     m.hdrlen = TZ_HDR_LEN;
-    return ks_write_meta(srv.ks, c->db, dst->p, dst->len, &m);
+    /* Overwrites the destination (its old members go to the trash). */
+    rc = ks_write_meta(srv.ks, c->db, dst->p, dst->len, &m);
+    if (rc == ST_OK) store_notify(c, dst, flags, n, 0);
+    return rc;
 }
 
 static void search_generic(client *c, int srci, int flags) {
@@ -612,7 +627,7 @@ static void search_generic(client *c, int srci, int flags) {
 
     if (!found) {
         if (storekey) {
-            int rc = ks_delete(srv.ks, c->db, storekey->p, storekey->len);
+            int rc = store_points(c, storekey, NULL, 0, 0, flags);
             if (rc < 0) {
                 reply_store_error(c, rc);
                 return;
@@ -662,7 +677,7 @@ static void search_generic(client *c, int srci, int flags) {
         }
     } else {
         for (long i = 0; i < returned; i++) g.p[i].dist /= shape.conversion;
-        rc = store_points(c, storekey, &g, returned, storedist);
+        rc = store_points(c, storekey, &g, returned, storedist, flags);
         if (rc != ST_OK) reply_store_error(c, rc);
         else reply_int(c, returned);
     }

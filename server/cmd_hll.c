@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/notify.h"
 #include "server/args.h"
 #include "server/cmdtable.h"
 #include "server/config.h"
@@ -113,6 +114,7 @@ void pfadd_command(client *c) {
             hll_free(&b);
             return;
         }
+        notify_keyspace_event(NOTIFY_STRING, "pfadd", K(1), c->db);
     }
     hll_free(&b);
     reply_int(c, updated ? 1 : 0);
@@ -211,7 +213,11 @@ void pfmerge_command(client *c) {
         hll_set(&b, j, max[j], sparse_max());
     }
     hll_cache_invalidate(b.p);
-    if (store_or_reply(c, &b) == 0) reply_ok(c);
+    if (store_or_reply(c, &b) == 0) {
+        /* Redis reports a merge as a PFADD: a mass-add of elements. */
+        notify_keyspace_event(NOTIFY_STRING, "pfadd", K(1), c->db);
+        reply_ok(c);
+    }
     hll_free(&b);
 done:
     free(max);

@@ -4,7 +4,7 @@
  * store (memtable, WAL, checkpoints, LMDB file).
  *
  * Every figure is true: a field lodis cannot measure is left out rather than
- * invented (pubsub_channels, tracking_clients and the allocator internals of
+ * invented (pubsub_channels and the allocator internals of
  * jemalloc are absent; latencystats is not kept). Fields that are constant by
  * design are printed with that constant (loading:0 — the store opens before
  * the server listens; total_forks:0 and the *_cow_* fields — lodis never
@@ -33,6 +33,7 @@
 #include "server/maxmemory.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "server/tracking.h"
 
 /* ------------------------------------------------------------------ */
 /* sampled state                                                        */
@@ -255,8 +256,9 @@ static void sec_clients(buf *o) {
                "maxclients:%lld\r\n"
                "client_recent_max_input_buffer:%zu\r\n"
                "client_recent_max_output_buffer:%zu\r\n"
-               "blocked_clients:%lld\r\n",
-               connected, cfg.maxclients, mi, mo, blocked);
+               "blocked_clients:%lld\r\n"
+               "tracking_clients:%lld\r\n",
+               connected, cfg.maxclients, mi, mo, blocked, tracking_clients());
 }
 
 static void sec_memory(buf *o) {
@@ -441,6 +443,9 @@ static void sec_stats(buf *o) {
         "latest_fork_usec:0\r\n"
         "total_forks:0\r\n"
         "migrate_cached_sockets:0\r\n" /* MIGRATE keeps no connection cache */
+        "tracking_total_keys:%llu\r\n"
+        "tracking_total_items:%llu\r\n"
+        "tracking_total_prefixes:%llu\r\n"
         "unexpected_error_replies:%llu\r\n"
         "total_error_replies:%llu\r\n"
         "dump_payload_sanitizations:0\r\n"
@@ -456,6 +461,7 @@ static void sec_stats(buf *o) {
         inst_get(INST_NET_OUT) / 1024.0, (unsigned long long)srv.stat_rejected_conn,
         (unsigned long long)srv.stat_expiredkeys, (unsigned long long)srv.stat_evictedkeys,
         (unsigned long long)srv.stat_keyspace_hits, (unsigned long long)srv.stat_keyspace_misses,
+        tracking_total_keys(), tracking_total_items(), tracking_total_prefixes(),
         (unsigned long long)srv.stat_unexpected_error_replies,
         (unsigned long long)srv.stat_total_error_replies, (unsigned long long)srv.stat_io_reads,
         (unsigned long long)srv.stat_io_writes, (unsigned long long)srv.stat_reclaimed,

@@ -5,8 +5,8 @@
  * compiles, as Redis 7 does, so EVALSHA and SCRIPT EXISTS see them.
  * A script runs to completion inside its command, so all its writes land in
  * one tick and one WAL record.
- * Not implemented: SCRIPT DEBUG (the debugger), the lua-time-limit BUSY state
- * (so SCRIPT KILL only ever finds no script running). */
+ * A script running past busy-reply-threshold can be stopped by SCRIPT KILL
+ * (script_lua.c). Not implemented: SCRIPT DEBUG (the debugger). */
 #include <ctype.h>
 #include <string.h>
 
@@ -53,6 +53,8 @@ static int numkeys_or_reply(client *c, int *nkeys) {
 static void eval_generic(client *c, int by_sha, int readonly) {
     int nkeys;
     char sha[41];
+    /* Before the script runs, so that MONITOR shows its calls after it. */
+    server_feed_monitors(c);
     /* Redis refuses a SHA of the wrong length before it reads numkeys, and
      * looks a well-formed one up only after. */
     if (by_sha && c->argv[1].len != 40) {
@@ -134,9 +136,7 @@ void script_flush_command(client *c) {
 
 /* SCRIPT KILL */
 void script_kill_command(client *c) {
-    /* Scripts run to completion inside one command: no other client's
-     * command can run while one is in progress. */
-    reply_error(c, "-NOTBUSY No scripts in execution right now.");
+    script_lua_kill(c, 1);
 }
 
 /* SCRIPT HELP */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server/args.h"
 #include "server/buf.h"
@@ -200,6 +201,20 @@ void shutdown_command(client *c) {
     if (abort_req) {
         reply_error(c, "No shutdown in progress.");
         return;
+    }
+    if (srv.busy_script) {
+        if (!(flags & SHUTDOWN_NOSAVE)) {
+            reply_error(c, ERR_BUSY(srv.busy_script));
+            return;
+        }
+        /* Stop here, inside the script: the tick's WAL batch, which holds
+         * the script's writes, is never written, so none of them survive.
+         * Everything acknowledged is in the WAL already (replies made in
+         * this tick are held back until its commit). */
+        server_log(3, "SHUTDOWN NOSAVE during a busy script, requested by client %s: exiting "
+                      "without committing its writes", c->addr);
+        if (cfg.pidfile && cfg.pidfile[0]) unlink(cfg.pidfile);
+        _exit(0);
     }
     server_log(2, "SHUTDOWN%s%s%s%s requested by client %s",
                flags & SHUTDOWN_NOSAVE ? " NOSAVE" : "", flags & SHUTDOWN_SAVE ? " SAVE" : "",

@@ -243,16 +243,15 @@ static ts_set *open_all_or_reply(client *c, int from, int n, int *missing) {
     return sets;
 }
 
-/* Replace dstkey with the set built in out (or delete it when out is
- * empty); replies with the result's cardinality. */
 /* Store out into argv[dstarg] (or delete it when out is empty). force_ht:
  * the result is a hashtable whatever its members (see first_set_made_ht). */
 static void store_result(client *c, int dstarg, ts_set *out, const char *event, int force_ht) {
     judge_afresh(out);
     if (force_ht) out->flags |= TS_F_HT;
-    int rc = ks_delete(srv.ks, c->db, K(dstarg));
-    int deleted = rc > 0;
-    if (rc >= 0 && out->m.count > 0) rc = ts_commit(out);
+    /* A result overwrites the destination (Redis's setKey: no "new" event
+     * for an existing key); an empty one deletes it. */
+    int rc = out->m.count > 0 ? ts_commit(out) : ks_delete(srv.ks, c->db, K(dstarg));
+    int deleted = out->m.count == 0 && rc > 0;
     if (rc < 0) {
         reply_store_error(c, rc);
         return;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/notify.h"
 #include "server/args.h"
 #include "server/cmdtable.h"
 #include "server/reply.h"
@@ -349,21 +350,25 @@ static int load_zset(uint64_t id, svec *s, arena *a, long from, long max, int re
 }
 
 /* Replace argv[dst] with a list of the given arena strings (TTL dropped,
- * as SET does), or delete it when there are none. */
+ * as SET does: an existing key is overwritten, not deleted and re-added),
+ * or delete it when there are none; then publish Redis's event. */
 static int store_list(client *c, const arg *dst, arena *a, const size_t *offs,
                       const size_t *lens, long n) {
-    int rc = ks_delete(srv.ks, c->db, dst->p, dst->len);
-    if (rc < 0) return rc;
-    if (n == 0) return ST_OK;
+    int rc;
+    if (n == 0) {
+        rc = ks_delete(srv.ks, c->db, dst->p, dst->len);
+        if (rc > 0) notify_keyspace_event(NOTIFY_GENERIC, "del", dst->p, dst->len, c->db);
+        return rc < 0 ? rc : ST_OK;
+    }
     tl_list l;
-    rc = tl_open(&l, srv.ks, c->db, dst->p, dst->len);
-    if (rc != ST_NOTFOUND && rc != ST_OK) return rc;
-    if (rc == ST_NOTFOUND) tl_create(&l);
+    tl_new(&l, srv.ks, c->db, dst->p, dst->len);
     for (long i = 0; i < n; i++) {
         rc = tl_push(&l, TL_TAIL, a->p + offs[i], lens[i]);
         if (rc != ST_OK) return rc;
     }
-    return tl_commit(&l);
+    if ((rc = tl_commit(&l)) == ST_OK)
+        notify_keyspace_event(NOTIFY_LIST, "sortstore", dst->p, dst->len, c->db);
+    return rc;
 }
 
 static void sort_generic(client *c, int readonly) {

@@ -27,6 +27,7 @@
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/keyspace_cmd.h"
+#include "server/notify.h"
 #include "server/reply.h"
 #include "server/scan_cursor.h"
 #include "server/server.h"
@@ -209,6 +210,15 @@ static int zw_commit(zw *z) {
     return ks_write_meta(srv.ks, z->db, z->key, z->klen, &m);
 }
 
+/* Keyspace events after a committed write to z: `event` when the command
+ * changed it, then "del" when that emptied the key (Redis's order). */
+static void zw_notify(const zw *z, const char *event, int changed) {
+    if (!changed) return;
+    notify_keyspace_event(NOTIFY_ZSET, event, z->key, z->klen, z->db);
+    if (z->exists && z->count == 0)
+        notify_keyspace_event(NOTIFY_GENERIC, "del", z->key, z->klen, z->db);
+}
+
 /* A new zset written from scratch under a fresh id (the STORE commands):
  * it replaces the destination key only at zdst_finish, after every input
  * was read, so the destination may also be an input. */
@@ -235,18 +245,15 @@ static void zdst_add(zdst *d, const uint8_t *m, size_t mlen, double score) {
     d->count++;
 }
 
-/* Replace the destination with the new zset (or delete it when empty) and
- * reply with the number of members. */
-static void zdst_finish(client *c, zdst *d, int dsti) {
+/* Replace the destination with the new zset (overwriting it, as Redis's
+ * setKey: no "new" event for an existing key), or delete it when empty;
+ * publish `event` (or "del") and reply with the number of members. */
+static void zdst_finish(client *c, zdst *d, int dsti, const char *event) {
     if (d->err) {
         reply_store_error(c, d->err);
         return;
     }
-    int rc = ks_delete(srv.ks, c->db, K(dsti));
-    if (rc < 0) {
-        reply_store_error(c, rc);
-        return;
-    }
+    int rc;
     if (d->count && (rc = tz_rank_maintain(srv.ks, d->id, d->count)) != ST_OK) {
         reply_store_error(c, rc);
         return;
@@ -258,11 +265,16 @@ static void zdst_finish(client *c, zdst *d, int dsti) {
         m.count = d->count;
         m.hdr = &d->flags;
         m.hdrlen = TZ_HDR_LEN;
-        if ((rc = ks_write_meta(srv.ks, c->db, K(dsti), &m)) != ST_OK) {
-            reply_store_error(c, rc);
-            return;
-        }
+        rc = ks_write_meta(srv.ks, c->db, K(dsti), &m);
+    } else {
+        rc = ks_delete(srv.ks, c->db, K(dsti));
     }
+    if (rc < 0) {
+        reply_store_error(c, rc);
+        return;
+    }
+    if (d->count) notify_keyspace_event(NOTIFY_ZSET, event, K(dsti), c->db);
+    else if (rc > 0) notify_keyspace_event(NOTIFY_GENERIC, "del", K(dsti), c->db);
     reply_int(c, (long long)d->count);
 }
 
@@ -495,7 +507,7 @@ static void em_emit(emitter *e, const uint8_t *m, size_t ml, double score) {
 
 static void em_finish(emitter *e, int dsti) {
     if (e->store) {
-        zdst_finish(e->c, &e->d, dsti);
+        zdst_finish(e->c, &e->d, dsti, "zrangestore");
         return;
     }
     long long n = e->withscores && e->c->resp == 2 ? e->n * 2 : e->n;
@@ -578,7 +590,7 @@ static void zadd_generic(client *c, int flags) {
                 score += cur;
                 if (isnan(score)) {
                     reply_error(c, ERR_NAN);
-                    rc = zw_commit(&z);
+                    if (zw_commit(&z) == ST_OK) zw_notify(&z, "zincr", added || updated);
                     goto out;
                 }
             }
@@ -604,6 +616,7 @@ static void zadd_generic(client *c, int flags) {
         reply_store_error(c, rc);
         goto out;
     }
+    zw_notify(&z, incr ? "zincr" : "zadd", added || updated);
     if (incr) {
         /* The computed score, even where a listpack stores -0 as 0. */
         if (processed) reply_double(c, score);
@@ -653,6 +666,7 @@ void zrem_command(client *c) {
         reply_store_error(c, rc);
         return;
     }
+    zw_notify(&z, "zrem", deleted > 0);
     reply_int(c, deleted);
 }
 
@@ -1158,6 +1172,11 @@ static void zremrange_generic(client *c, int type) {
         reply_store_error(c, rc);
         return;
     }
+    zw_notify(&z,
+              type == ZR_RANK    ? "zremrangebyrank"
+              : type == ZR_SCORE ? "zremrangebyscore"
+                                 : "zremrangebylex",
+              deleted > 0);
     reply_int(c, deleted);
 }
 
@@ -1252,6 +1271,7 @@ static void zpop_reply(client *c, zw *zp, int max, long long count, int emitkey,
      * only be logged. */
     if (rc == ST_OK) rc = zw_commit(&z);
     if (rc != ST_OK) server_log(3, "ZPOP: storage error %s", store_strerror(rc));
+    else zw_notify(&z, max ? "zpopmax" : "zpopmin", done > 0);
 }
 
 static void zpop_minmax(client *c, int max) {
@@ -2050,7 +2070,8 @@ static void setop_generic(client *c, int dsti, int numkeys_idx, int op, int card
             size_t x = ord[k];
             zdst_add(&d, l->arena + l->off[x], l->len[x], l->score[x]);
         }
-        zdst_finish(c, &d, dsti);
+        zdst_finish(c, &d, dsti,
+                    op == OP_UNION ? "zunionstore" : op == OP_INTER ? "zinterstore" : "zdiffstore");
     } else {
         reply_array_len(c, (long long)(withscores && c->resp == 2 ? l->n * 2 : l->n));
         for (size_t k = 0; k < l->n; k++) {

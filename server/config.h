@@ -66,6 +66,7 @@ typedef struct config {
     long long stream_node_max_bytes, stream_node_max_entries;
     long long hll_sparse_max_bytes;
     long long lua_time_limit;
+    long long tracking_table_max_keys;
     long long active_expire_effort;
     int lazyfree_lazy_eviction, lazyfree_lazy_expire, lazyfree_lazy_server_del;
     int lazyfree_lazy_user_del, lazyfree_lazy_user_flush;

@@ -52,7 +52,7 @@ static void unknown_command(client *c) {
                  (int)(c->argv[0].len > 128 ? 128 : c->argv[0].len), c->argv[0].p, args);
 }
 
-static void feed_monitors(client *c) {
+void server_feed_monitors(client *c) {
     if (srv.nmonitors == 0) return;
     buf line = {0};
     int64_t us = ustime();
@@ -82,15 +82,19 @@ static void feed_monitors(client *c) {
 }
 
 void call_command(client *c, const struct command *cmd) {
-    client *prev = srv.current;
+    client *prev = srv.current, *prev_caller = srv.caller;
     srv.current = c;
+    if (!(c->flags & CLIENT_SCRIPT)) srv.caller = c;
     c->cmd = cmd;
-    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feed_monitors(c);
     uint64_t errs_before = srv.stat_total_error_replies;
     int64_t start = ustime();
     ks_set_now(srv.ks, start / 1000);
     c->last_cmd = cmd; /* CLIENT LIST/INFO show the running command */
     cmd->proc(c);
+    /* Like Redis 7.0, MONITOR sees a command once it ran (so EXEC's queued
+     * commands come before EXEC); the script commands feed themselves
+     * first, so their calls follow them. */
+    if (!(cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) server_feed_monitors(c);
     int64_t dur = ustime() - start;
     latency_add_sample((cmd->flags & CMD_FAST) ? "fast-command" : "command", dur / 1000);
     struct cmd_stats *st = cmd_stats(cmd);
@@ -101,7 +105,9 @@ void call_command(client *c, const struct command *cmd) {
     srv.stat_numcommands++;
     c->cmds_processed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
+    hooks_after_command(c, cmd, prev != NULL);
     srv.current = prev;
+    srv.caller = prev_caller;
 }
 
 /* The reply for a container command (CONFIG, OBJECT, ...) whose
@@ -122,6 +128,21 @@ void container_unknown_subcommand(client *c) {
                  (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
 }
 
+/* Refuse cmd with err (a reply_error text). Like Redis, a refused EXEC also
+ * aborts the transaction and says so, even outside MULTI. */
+static void reject_command(client *c, const struct command *cmd, const char *err) {
+    if (cmd->id == CMDID_exec) {
+        if (multi_discard && (c->flags & CLIENT_MULTI)) multi_discard(c);
+        reply_errorf(c, "-EXECABORT Transaction discarded because of: %s",
+                     err[0] == '-' ? err + 1 : err);
+        /* MONITOR saw MULTI: show that the transaction is over. */
+        server_feed_monitors(c);
+    } else {
+        reply_error(c, err);
+    }
+    cmd_stats(cmd)->rejected_calls++;
+}
+
 void process_command(client *c) {
     if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
         c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
@@ -139,21 +160,19 @@ void process_command(client *c) {
         goto rejected;
     }
     if (!cmd_arity_ok(cmd, c->argc)) {
-        if (cmd->id == CMDID_exec) {
-            /* Redis 7: a rejected EXEC aborts the transaction (and says so even
-             * outside MULTI) */
-            if (multi_discard && (c->flags & CLIENT_MULTI)) multi_discard(c);
-            reply_errorf(c, "-EXECABORT Transaction discarded because of: wrong number of "
-                            "arguments for '%s' command", cmd->fullname);
-        } else {
-            reply_errorf(c, "wrong number of arguments for '%s' command", cmd->fullname);
-        }
-        cmd_stats(cmd)->rejected_calls++;
+        char err[160];
+        snprintf(err, sizeof err, "wrong number of arguments for '%s' command", cmd->fullname);
+        reject_command(c, cmd, err);
         goto rejected;
     }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(c, "-NOAUTH Authentication required.");
         cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    /* A script past busy-reply-threshold: only what may run meanwhile. */
+    if (srv.busy_script && !(cmd->flags & CMD_ALLOW_BUSY)) {
+        reject_command(c, cmd, ERR_BUSY(srv.busy_script));
         goto rejected;
     }
     /* maxdisk: evict by policy, or refuse what may grow the dataset (Redis

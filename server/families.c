@@ -8,7 +8,8 @@
 #define FAMILY(name)                                                                           \
     void name##_family_init(void) __attribute__((weak));                                       \
     void name##_family_shutdown(void) __attribute__((weak));
-#define FAMILIES(X) X(conn) X(server) X(multi) X(pubsub) X(blocking) X(scripting) X(memory)
+#define FAMILIES(X) X(conn) X(server) X(multi) X(pubsub) X(blocking) X(scripting) X(memory) \
+    X(tracking)
 FAMILIES(FAMILY)
 #undef FAMILY
 

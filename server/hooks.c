@@ -8,7 +8,8 @@ static void (*sleep_fns[MAXH])(void);
 static void (*change_fns[MAXH])(int, const uint8_t *, size_t, int);
 static int (*intercept_fns[MAXH])(client *, const struct command *);
 static void (*cron_fns[MAXH])(void);
-static int nclose, nsleep, nchange, nintercept, ncron;
+static void (*after_fns[MAXH])(client *, const struct command *, int);
+static int nclose, nsleep, nchange, nintercept, ncron, nafter;
 
 void hooks_on_client_close(void (*fn)(client *c)) {
     if (nclose < MAXH) close_fns[nclose++] = fn;
@@ -24,6 +25,10 @@ void hooks_on_intercept(int (*fn)(client *, const struct command *)) {
 }
 void hooks_on_cron(void (*fn)(void)) {
     if (ncron < MAXH) cron_fns[ncron++] = fn;
+}
+
+void hooks_on_after_command(void (*fn)(client *, const struct command *, int)) {
+    if (nafter < MAXH) after_fns[nafter++] = fn;
 }
 
 void hooks_client_closing(client *c) {
@@ -42,4 +47,7 @@ int hooks_intercept(client *c, const struct command *cmd) {
 }
 void hooks_cron(void) {
     for (int i = 0; i < ncron; i++) cron_fns[i]();
+}
+void hooks_after_command(client *c, const struct command *cmd, int nested) {
+    for (int i = 0; i < nafter; i++) after_fns[i](c, cmd, nested);
 }

@@ -21,11 +21,15 @@ void hooks_on_key_change(void (*fn)(int db, const uint8_t *key, size_t klen, int
 void hooks_on_intercept(int (*fn)(client *c, const struct command *cmd));
 /* Periodic (server cron). */
 void hooks_on_cron(void (*fn)(void));
+/* After a command procedure returned (its reply is in c->reply). nested: it
+ * ran inside another command (EXEC's queued commands, a script's calls). */
+void hooks_on_after_command(void (*fn)(client *c, const struct command *cmd, int nested));
 
 void hooks_client_closing(client *c);
 void hooks_before_sleep(void);
 void hooks_key_change(int db, const uint8_t *key, size_t klen, int kind);
 int hooks_intercept(client *c, const struct command *cmd);
 void hooks_cron(void);
+void hooks_after_command(client *c, const struct command *cmd, int nested);
 
 #endif

@@ -27,6 +27,11 @@ static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
     (void)loop;
     (void)w;
     (void)revents;
+    if (srv.busy_script) {
+        /* Inside a busy script's event pass: the tick is not over. */
+        server_busy_flush();
+        return;
+    }
     server_before_sleep();
     if (srv.shutdown_asap) ev_break(srv.loop, EVBREAK_ALL);
 }
@@ -34,7 +39,8 @@ static void before_sleep_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
 static void cron_cb(struct ev_loop *loop, ev_timer *w, int revents) {
     (void)loop;
     (void)revents;
-    server_cron();
+    /* No expiry or other cron work in the middle of a busy script. */
+    if (!srv.busy_script) server_cron();
     w->repeat = 1.0 / (double)(cfg.hz > 0 ? cfg.hz : 10);
     ev_timer_again(srv.loop, w);
 }
@@ -43,7 +49,8 @@ static void store_async_cb(struct ev_loop *loop, ev_async *w, int revents) {
     (void)loop;
     (void)w;
     (void)revents;
-    store_poll(srv.st);
+    if (srv.busy_script) srv.store_poll_deferred = 1; /* server_busy_end polls */
+    else store_poll(srv.st);
 }
 
 static void store_notify(void *ud) {
@@ -67,7 +74,10 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
 static void key_change(void *ud, int db, const uint8_t *key, size_t klen, int kind) {
     (void)ud;
     if (kind == KS_CH_EXPIRED) srv.stat_expiredkeys++;
-    srv.dirty++;
+    if (kind != KS_CH_NEW) { /* a creation is also reported as a write */
+        srv.dirty++;
+        srv.tick_writes++;
+    }
     hooks_key_change(db, key, klen, kind);
 }
 

@@ -246,7 +246,7 @@ static void touch_db(int db, int swapped) {
 }
 
 static void multi_key_change(int db, const uint8_t *key, size_t klen, int kind) {
-    if (wtab_count == 0) return;
+    if (wtab_count == 0 || kind == KS_CH_NEW) return; /* the KS_CH_WRITE follows */
     if (kind == KS_CH_FLUSHDB || kind == KS_CH_SWAPDB) {
         touch_db(db, kind == KS_CH_SWAPDB);
         return;

@@ -28,6 +28,7 @@
 #include "server/reply.h"
 #include "server/resp.h"
 #include "server/server.h"
+#include "server/tracking.h"
 
 #define READ_CHUNK (16 * 1024)
 #define READ_MAX   (1024 * 1024)
@@ -440,7 +441,70 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
     (void)loop;
     (void)revents;
     client *c = w->data;
+    if (c->flags & CLIENT_HELD) return; /* its buffer may hold uncommitted replies */
     client_write(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* a busy script (see server.h)                                        */
+
+static client *busy_held;   /* pending-write list held back until busy ends */
+static client *busy_caller;
+static int busy_caller_reading;
+
+void server_busy_begin(client *caller, int hold_pending) {
+    if (hold_pending) {
+        busy_held = srv.pending_write;
+        srv.pending_write = NULL;
+        for (client *c = busy_held; c; c = c->pw_next) c->flags |= CLIENT_HELD;
+    }
+    /* The caller is mid-command: its argv points into its query buffer, so
+     * nothing may be read into it until the script returns. */
+    busy_caller = caller;
+    caller->flags |= CLIENT_HELD;
+    busy_caller_reading = caller->fd >= 0 && ev_is_active(&caller->rio);
+    if (busy_caller_reading) ev_io_stop(srv.loop, &caller->rio);
+}
+
+void server_busy_events(void) {
+    ev_run(srv.loop, EVRUN_NOWAIT);
+}
+
+void server_busy_flush(void) {
+    client *c = srv.pending_write;
+    srv.pending_write = NULL;
+    while (c) {
+        client *next = c->pw_next;
+        if (c->flags & CLIENT_HELD) {
+            c->pw_next = busy_held; /* stays pending */
+            busy_held = c;
+        } else {
+            c->flags &= ~CLIENT_PENDING_WRITE;
+            c->pw_next = NULL;
+            if (!(c->flags & CLIENT_CLOSED) && c->fd >= 0) client_write(c);
+        }
+        c = next;
+    }
+}
+
+void server_busy_end(void) {
+    client *c = busy_held;
+    while (c) {
+        client *next = c->pw_next;
+        c->flags &= ~CLIENT_HELD;
+        c->pw_next = srv.pending_write;
+        srv.pending_write = c;
+        c = next;
+    }
+    busy_held = NULL;
+    busy_caller->flags &= ~CLIENT_HELD;
+    if (busy_caller_reading && !(busy_caller->flags & CLIENT_CLOSED))
+        ev_io_start(srv.loop, &busy_caller->rio);
+    busy_caller = NULL;
+    if (srv.store_poll_deferred) {
+        srv.store_poll_deferred = 0;
+        store_poll(srv.st);
+    }
 }
 
 /* before sleep: commit, then flush replies, then free closed clients. */
@@ -450,6 +514,7 @@ void server_before_sleep(void) {
     ks_flush_counters(srv.ks);
     int rc = store_commit(srv.st);
     if (rc != ST_OK) server_log(3, "WAL commit failed: %s", store_strerror(rc));
+    srv.tick_writes = 0;
     client *c = srv.pending_write;
     srv.pending_write = NULL;
     while (c) {
@@ -503,6 +568,9 @@ void client_info_string(client *c, buf *o) {
     if (c->flags & CLIENT_PUBSUB) flags[f++] = 'P';
     if (c->flags & CLIENT_MULTI) flags[f++] = 'x';
     if (c->flags & CLIENT_BLOCKED) flags[f++] = 'b';
+    if (c->flags & CLIENT_TRACKING) flags[f++] = 't';
+    if (c->flags & CLIENT_TRACKING_BROKEN_REDIR) flags[f++] = 'R';
+    if (c->flags & CLIENT_TRACKING_BCAST) flags[f++] = 'B';
     if (c->flags & CLIENT_DIRTY_CAS) flags[f++] = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
@@ -518,7 +586,7 @@ void client_info_string(client *c, buf *o) {
                "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                "sub=%d psub=%d ssub=%d multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                "multi-mem=0 rbs=%zu rbp=%zu obl=0 oll=0 omem=%zu tot-mem=%zu events=%s cmd=%s "
-               "user=default redir=-1 resp=%d",
+               "user=default redir=%lld resp=%d",
                (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                (long long)((now - c->ctime_ms) / 1000),
                (long long)((now - c->last_interaction_ms) / 1000), flags, c->db, c->nsub,
@@ -526,5 +594,5 @@ void client_info_string(client *c, buf *o) {
                c->query.len - c->qpos, c->query.cap ? c->query.cap - c->query.len : 0,
                argv_mem, c->reply.cap, c->reply.len, c->reply.len,
                c->query.cap + c->reply.cap + sizeof *c, c->wio_active ? "rw" : "r", cmdname,
-               c->resp);
+               tracking_redirection(c), c->resp);
 }

@@ -3,7 +3,8 @@
  * Holds the enabled event classes (parsed from notify-keyspace-events, whose
  * canonical spelling is kept in cfg for CONFIG GET), publishes keyspace and
  * keyevent messages through pubsub_publish(), and turns the keyspace's
- * KS_CH_EXPIRED / KS_CH_EVICTED changes into "expired" / "evicted" events.
+ * KS_CH_NEW / KS_CH_EXPIRED / KS_CH_EVICTED changes into "new" / "expired" /
+ * "evicted" events.
  * Command families call notify_keyspace_event() with Redis's event names. */
 #include "server/notify.h"
 
@@ -110,7 +111,9 @@ void notify_keyspace_event(int cls, const char *event, const void *key, size_t k
 
 static void notify_key_change(int db, const uint8_t *key, size_t klen, int kind) {
     if (!key) return;
-    if (kind == KS_CH_EXPIRED) notify_keyspace_event(NOTIFY_EXPIRED, "expired", key, klen, db);
+    if (kind == KS_CH_NEW) notify_keyspace_event(NOTIFY_NEW, "new", key, klen, db);
+    else if (kind == KS_CH_EXPIRED)
+        notify_keyspace_event(NOTIFY_EXPIRED, "expired", key, klen, db);
     else if (kind == KS_CH_EVICTED)
         notify_keyspace_event(NOTIFY_EVICTED, "evicted", key, klen, db);
 }

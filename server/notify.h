@@ -4,7 +4,8 @@
  * the event's class and Redis's event name; notify.c decides from the
  * configured classes whether anything is published, and publishes
  * __keyspace@<db>__:<key> and/or __keyevent@<db>__:<event> through the
- * pub/sub family. Expired and evicted events come from the key-change hook. */
+ * pub/sub family. "new", "expired" and "evicted" events come from the
+ * key-change hook (storage reports creations, expiry and eviction). */
 #ifndef LODIS_NOTIFY_H
 #define LODIS_NOTIFY_H
 

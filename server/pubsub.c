@@ -204,13 +204,17 @@ static int unsubscribe(client *c, int which, const char *name, size_t len) {
     return 0;
 }
 
+/* Pub/sub messages and (un)subscribe confirmations are pushes: as in Redis,
+ * they reach the client even under CLIENT REPLY OFF. */
 static void reply_sub_event(client *c, const char *word, const char *name, size_t len,
                             int null_name, long long count) {
+    unsigned saved = reply_push_begin(c);
     reply_push_len(c, 3);
     reply_bulk(c, word, strlen(word));
     if (null_name) reply_null(c);
     else reply_bulk(c, name, len);
     reply_int(c, count);
+    reply_push_end(c, saved);
 }
 
 /* Unsubscribe c from everything in one name space; with notify, reply
@@ -263,10 +267,12 @@ static long long deliver(int which, const char *ch, size_t chlen, const char *ms
             client *t = e->subs[i];
             n++;
             if (t->flags & CLIENT_CLOSED) continue;
+            unsigned saved = reply_push_begin(t);
             reply_push_len(t, 3);
             reply_bulk(t, word, strlen(word));
             reply_bulk(t, ch, chlen);
             reply_bulk(t, msg, mlen);
+            reply_push_end(t, saved);
         }
     }
     if (which != SP_CHAN) return n;
@@ -278,11 +284,13 @@ static long long deliver(int which, const char *ch, size_t chlen, const char *ms
                 client *t = p->subs[i];
                 n++;
                 if (t->flags & CLIENT_CLOSED) continue;
+                unsigned saved = reply_push_begin(t);
                 reply_push_len(t, 4);
                 reply_bulk(t, "pmessage", 8);
                 reply_bulk(t, p->name, p->len);
                 reply_bulk(t, ch, chlen);
                 reply_bulk(t, msg, mlen);
+                reply_push_end(t, saved);
             }
         }
     }

@@ -15,7 +15,8 @@
 #include "storage/num.h"
 
 static inline int muted(client *c) {
-    return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0;
+    return (c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)) != 0 &&
+           !(c->flags & CLIENT_PUSHING);
 }
 
 static void after_add(client *c) {
@@ -243,4 +244,14 @@ void reply_set_deferred_len(client *c, reply_deferred h, long long n, enum reply
     memmove(c->reply.p + h + l, c->reply.p + h + DEFER_W, tail);
     c->reply.len -= DEFER_W - l;
     c->reply.p[c->reply.len] = '\0';
+}
+
+unsigned reply_push_begin(client *c) {
+    unsigned saved = c->flags & CLIENT_PUSHING;
+    c->flags |= CLIENT_PUSHING;
+    return saved;
+}
+
+void reply_push_end(client *c, unsigned saved) {
+    if (!saved) c->flags &= ~CLIENT_PUSHING;
 }

@@ -46,6 +46,10 @@ void reply_array_len(client *c, long long n);
 void reply_map_len(client *c, long long n);               /* n pairs */
 void reply_set_len(client *c, long long n);
 void reply_push_len(client *c, long long n);
+/* Around a push message (pub/sub, invalidation): it reaches the client even
+ * under CLIENT REPLY OFF/SKIP, as in Redis. begin returns what end needs. */
+unsigned reply_push_begin(client *c);
+void reply_push_end(client *c, unsigned saved);
 void reply_empty_array(client *c);
 void reply_double(client *c, double d);                   /* ,d (RESP3) / bulk (RESP2) */
 void reply_bool(client *c, int b);                        /* #t/#f (RESP3) / :1/:0 */

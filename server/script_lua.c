@@ -11,8 +11,18 @@
  * one WAL record: atomic in memory and across crashes.
  * Libraries: base (without loadfile/dofile), table, string, math (with
  * Redis's deterministic random), debug, bit, cjson (cJSON for decoding),
- * struct. Not here: cmsgpack, the lua-time-limit BUSY state, SCRIPT KILL of a
- * running script, the script debugger. */
+ * struct. Not here: cmsgpack, the script debugger.
+ *
+ * Time limit: a count hook runs every HOOK_INSTRUCTIONS VM instructions.
+ * Once a script (or function) has run for busy-reply-threshold ms it is
+ * "busy": each hook call then runs one non-blocking pass of the event loop
+ * (server_busy_events), where other clients get -BUSY except for the few
+ * commands allowed meanwhile (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE,
+ * MULTI, ...). SCRIPT/FUNCTION KILL only marks the run; the hook then raises
+ * the kill error, and from then on fires on every line so that pcall cannot
+ * swallow it. A script that has called a write command cannot be killed:
+ * its writes are half done and only SHUTDOWN NOSAVE (which never commits the
+ * tick's WAL batch) undoes them. */
 #include "server/script_lua.h"
 
 #include <ctype.h>
@@ -28,6 +38,7 @@
 #include <lualib.h>
 
 #include "server/cmdtable.h"
+#include "server/config.h"
 #include "server/maxmemory.h"
 #include "server/reply.h"
 #include "server/server.h"
@@ -36,6 +47,18 @@ static lua_State *L;
 static client *fake;
 static int lua_resp = 2;     /* redis.setresp() of the running script */
 static int running;
+
+#define HOOK_INSTRUCTIONS 100000
+
+/* The running script or function, for the time limit and KILL. */
+static struct {
+    client *caller;
+    const char *name; /* the script's sha or the function's name */
+    int is_eval;
+    int64_t start_ms;
+    int timedout, killed;
+    int tick_dirty; /* the tick wrote before the script began */
+} run;
 static int run_readonly;     /* EVAL_RO, or a no-writes shebang */
 static uint64_t rand_x = 0x1234ABCD330EULL; /* rand48 state: not reset between scripts */
 static buf jbuf;             /* cjson.encode output */
@@ -662,6 +685,92 @@ static int env_newindex(lua_State *Ls) {
     return luaL_error(Ls, "Attempt to modify a readonly table");
 }
 
+/* Read-only tables. Redis 7 makes the globals and every library table
+ * read-only inside its Lua; stock Lua 5.1 cannot, so lodis gives scripts a
+ * proxy for each library (reads fall through to the real table, writes
+ * fail) and guards the ways around a metatable: setmetatable and rawset
+ * refuse a protected table, getmetatable returns a read-only view. Without
+ * this one script could rewrite redis.call or the globals' metatable for
+ * every script after it. Protected tables are the keys of the registry's
+ * weak "lodis_ro" table. Not covered: rawget and pairs see an empty proxy. */
+static int is_protected(lua_State *Ls, int idx) {
+    if (!lua_istable(Ls, idx)) return 0;
+    lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+    lua_pushvalue(Ls, idx < 0 ? idx - 1 : idx);
+    lua_rawget(Ls, -2);
+    int p = lua_toboolean(Ls, -1);
+    lua_pop(Ls, 2);
+    return p;
+}
+
+/* Replace the __index value on top of the stack (a table, or a function)
+ * with a protected read-only proxy whose reads go to it. */
+static void push_readonly(lua_State *Ls) {
+    lua_newtable(Ls);
+    lua_newtable(Ls);
+    lua_pushvalue(Ls, -3);
+    lua_setfield(Ls, -2, "__index");
+    lua_pushcfunction(Ls, env_newindex);
+    lua_setfield(Ls, -2, "__newindex");
+    lua_setmetatable(Ls, -2);
+    lua_remove(Ls, -2);
+    lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+    lua_pushvalue(Ls, -2);
+    lua_pushboolean(Ls, 1);
+    lua_rawset(Ls, -3);
+    lua_pop(Ls, 1);
+}
+
+/* Call the wrapped base function (upvalue 1) with this call's arguments. */
+static int call_wrapped(lua_State *Ls) {
+    lua_pushvalue(Ls, lua_upvalueindex(1));
+    lua_insert(Ls, 1);
+    lua_call(Ls, lua_gettop(Ls) - 1, LUA_MULTRET);
+    return lua_gettop(Ls);
+}
+
+/* setmetatable and rawset: refused on a protected table. */
+static int l_guarded_write(lua_State *Ls) {
+    if (is_protected(Ls, 1)) return luaL_error(Ls, "Attempt to modify a readonly table");
+    return call_wrapped(Ls);
+}
+
+static int l_getmetatable(lua_State *Ls) {
+    if (!is_protected(Ls, 1) || !lua_getmetatable(Ls, 1)) return call_wrapped(Ls);
+    push_readonly(Ls);
+    return 1;
+}
+
+/* Wrap the base function `name` with f, the original as f's upvalue. */
+static void wrap_base(lua_State *Ls, const char *name, lua_CFunction f) {
+    lua_getglobal(Ls, name);
+    lua_pushcclosure(Ls, f, 1);
+    lua_setglobal(Ls, name);
+}
+
+static void protect_globals(lua_State *Ls) {
+    lua_newtable(Ls);
+    lua_newtable(Ls);
+    lua_pushliteral(Ls, "k");
+    lua_setfield(Ls, -2, "__mode");
+    lua_setmetatable(Ls, -2);
+    lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+    static const char *const libs[] = {"redis", "cjson", "bit", "struct", "string",
+                                       "math",  "table", "debug", NULL};
+    for (int i = 0; libs[i]; i++) {
+        lua_getglobal(Ls, libs[i]);
+        if (lua_istable(Ls, -1)) {
+            push_readonly(Ls);
+            lua_setglobal(Ls, libs[i]);
+        } else {
+            lua_pop(Ls, 1);
+        }
+    }
+    wrap_base(Ls, "setmetatable", l_guarded_write);
+    wrap_base(Ls, "getmetatable", l_getmetatable);
+    wrap_base(Ls, "rawset", l_guarded_write);
+}
+
 /* The error handler: make every error a table {err, source, line}. */
 static int err_handler(lua_State *Ls) {
     lua_Debug ar;
@@ -725,6 +834,8 @@ static void vm_create(void) {
     lua_setglobal(L, "loadfile");
     lua_pushnil(L);
     lua_setglobal(L, "dofile");
+    lua_pushnil(L);
+    lua_setglobal(L, "print");
     lua_pushcfunction(L, l_pcall);
     lua_setglobal(L, "pcall");
     lua_getglobal(L, "math");
@@ -761,14 +872,11 @@ static void vm_create(void) {
     set_num(L, "REDIS_VERSION_NUM", (7 << 16) | (0 << 8) | 15);
     lua_setglobal(L, "redis");
 
-    /* The scripts' environment: a read-only view of the globals. */
-    lua_newtable(L);
-    lua_newtable(L);
+    protect_globals(L);
+    /* The scripts' environment: a read-only view of the globals, protected
+     * like the libraries (no setmetatable(_G, ...) either). */
     lua_pushcfunction(L, env_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, env_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_setmetatable(L, -2);
+    push_readonly(L);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "_G");
     lua_setfield(L, LUA_REGISTRYINDEX, "lodis_env");
@@ -886,6 +994,80 @@ int script_lua_load(client *c, const char *body, size_t len, char sha[41]) {
     return 0;
 }
 
+/* ------------------------------------------------- time limit, KILL */
+
+static void count_hook(lua_State *Ls, lua_Debug *ar) {
+    (void)ar;
+    if (!run.timedout) {
+        int64_t elapsed = mstime() - run.start_ms;
+        if (elapsed < cfg.lua_time_limit) return;
+        server_log(3,
+                   "Slow script detected: still in execution after %lld milliseconds. You can "
+                   "try killing the script using the %s command. Script name is: %s.",
+                   (long long)elapsed, run.is_eval ? "SCRIPT KILL" : "FUNCTION KILL", run.name);
+        run.timedout = 1;
+        srv.busy_script = run.is_eval ? BUSY_EVAL : BUSY_FUNCTION;
+        server_busy_begin(run.caller, run.tick_dirty);
+    }
+    server_busy_events();
+    if (run.killed) {
+        server_log(3, "Lua script killed by user with SCRIPT KILL.");
+        lua_sethook(Ls, count_hook, LUA_MASKLINE, 0);
+        raise_err(Ls, "Script killed by user with SCRIPT KILL...");
+    }
+}
+
+/* Around every script or function call. */
+static void run_begin(lua_State *Ls, client *caller, const char *name, int is_eval, int readonly) {
+    lua_resp = 2;
+    fake->db = caller->db;
+    run_readonly = readonly;
+    run_wrote = 0;
+    run_oom = maxdisk_oom();
+    running = 1;
+    run.caller = caller;
+    run.name = name;
+    run.is_eval = is_eval;
+    run.start_ms = mstime();
+    run.timedout = run.killed = 0;
+    run.tick_dirty = srv.tick_writes != 0;
+    lua_sethook(Ls, count_hook, LUA_MASKCOUNT, HOOK_INSTRUCTIONS);
+}
+
+static void run_end(lua_State *Ls) {
+    lua_sethook(Ls, NULL, 0, 0);
+    running = 0;
+    if (run.timedout) {
+        srv.busy_script = 0;
+        server_busy_end();
+    }
+    run.caller = NULL;
+}
+
+void script_lua_kill(client *c, int is_eval) {
+    if (!running) {
+        reply_error(c, "-NOTBUSY No scripts in execution right now.");
+    } else if (run_wrote) {
+        reply_error(c, "-UNKILLABLE Sorry the script already executed write commands against "
+                       "the dataset. You can either wait the script termination or kill the "
+                       "server in a hard way using the SHUTDOWN NOSAVE command.");
+    } else if (is_eval != run.is_eval) {
+        /* SCRIPT KILL does not stop a function, nor FUNCTION KILL a script. */
+        reply_error(c, ERR_BUSY(run.is_eval ? BUSY_EVAL : BUSY_FUNCTION));
+    } else {
+        run.killed = 1;
+        reply_ok(c);
+    }
+}
+
+int script_lua_running_info(const char **name, client **caller, int64_t *duration_ms) {
+    if (!running) return 0;
+    *name = run.name;
+    *caller = run.caller;
+    *duration_ms = mstime() - run.start_ms;
+    return run.is_eval ? BUSY_EVAL : BUSY_FUNCTION;
+}
+
 static void set_arg_table(const char *name, const arg *v, int n) {
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
@@ -907,14 +1089,9 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     lua_remove(L, -2);
     set_arg_table("KEYS", keys, nkeys);
     set_arg_table("ARGV", args, nargs);
-    lua_resp = 2;
-    fake->db = c->db;
-    run_readonly = readonly || (flags & SCRIPT_FLAG_NO_WRITES);
-    run_wrote = 0;
-    run_oom = maxdisk_oom();
-    running = 1;
+    run_begin(L, c, sha, 1, readonly || (flags & SCRIPT_FLAG_NO_WRITES));
     int rc = lua_pcall(L, 0, 1, -2);
-    running = 0;
+    run_end(L);
     if (rc) {
         if (lua_istable(L, -1)) {
             lua_getfield(L, -1, "err");
@@ -963,14 +1140,9 @@ void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *k
             lua_rawseti(Ls, -2, i + 1);
         }
     }
-    lua_resp = 2;
-    fake->db = c->db;
-    run_readonly = readonly;
-    run_wrote = 0;
-    run_oom = maxdisk_oom();
-    running = 1;
+    run_begin(Ls, c, name, 0, readonly);
     int rc = lua_pcall(Ls, 2, 1, -4);
-    running = 0;
+    run_end(Ls);
     if (rc) {
         if (lua_istable(Ls, -1)) {
             lua_getfield(Ls, -1, "err");

@@ -9,6 +9,7 @@
 #define LODIS_SCRIPT_LUA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "server/client.h"
 
@@ -31,6 +32,13 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
                     int nargs, int readonly);
 /* 1 while a script runs. */
 int script_lua_running(void);
+/* SCRIPT KILL (is_eval) / FUNCTION KILL: replies OK and has the running
+ * script stopped at its next hook, or replies why not (NOTBUSY,
+ * UNKILLABLE, or BUSY for the other kind). */
+void script_lua_kill(client *c, int is_eval);
+/* While a script or function runs: BUSY_EVAL or BUSY_FUNCTION, with its
+ * name (sha or function name), calling client and run time so far; else 0. */
+int script_lua_running_info(const char **name, client **caller, int64_t *duration_ms);
 
 /* FUNCTION support (cmd_function.c). A new interpreter with the same
  * libraries and redis table as the scripts' one; the caller owns it. */

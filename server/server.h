@@ -45,6 +45,9 @@ typedef struct server {
     uint64_t next_client_id;
     long long nclients;
     client *current;          /* client whose command is running */
+    client *caller;           /* the connection on whose behalf it runs: a script's
+                               * caller rather than its fake client, a served
+                               * blocked client; NULL between commands */
 
     /* state */
     int64_t start_ms;
@@ -55,6 +58,7 @@ typedef struct server {
     int64_t pause_until_ms;
     int pause_writes_only;
     uint64_t dirty;           /* writes since last save */
+    uint64_t tick_writes;     /* key changes since the last WAL commit */
     int64_t bgsave_started_ms; /* a BGSAVE copy is running since (0: none) */
     uint64_t bgsave_dirty;    /* dirty when it started */
     int bgsave_scheduled;     /* BGSAVE SCHEDULE while one ran */
@@ -64,6 +68,9 @@ typedef struct server {
     char *executable;
     char *configfile;
     int64_t loading_ms;       /* how long store open + replay took */
+    int busy_script;          /* BUSY_EVAL / BUSY_FUNCTION while a script runs past
+                               * busy-reply-threshold, else 0 */
+    int store_poll_deferred;  /* checkpoint news arrived while busy */
 
     /* stats */
     uint64_t stat_numcommands;
@@ -95,12 +102,32 @@ typedef struct server {
 
 extern server srv;
 
+#define BUSY_EVAL     1
+#define BUSY_FUNCTION 2
+#define ERR_BUSY_EVAL                                                                             \
+    "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+#define ERR_BUSY_FUNCTION                                                                         \
+    "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+#define ERR_BUSY(kind) ((kind) == BUSY_EVAL ? ERR_BUSY_EVAL : ERR_BUSY_FUNCTION)
+
 /* Time */
 int64_t mstime(void);
 int64_t ustime(void);
 
 /* Connection layer services (net.c) */
 void server_client_pending_write(client *c);
+/* A script ran past busy-reply-threshold (script_lua.c): serve other clients
+ * from inside it without committing the tick. begin: the caller stops being
+ * read and its replies wait; with hold_pending (the tick wrote before the
+ * script began) so does every reply already waiting, which may acknowledge
+ * or show a write not yet in the WAL; events: one non-blocking pass of the
+ * event loop, whose before-sleep step then writes only the replies that may
+ * go (server_busy_flush); end: back to normal, the held replies go out after
+ * the tick's commit. */
+void server_busy_begin(client *caller, int hold_pending);
+void server_busy_events(void);
+void server_busy_flush(void);
+void server_busy_end(void);
 void server_count_error(const char *code);
 void server_reset_errorstats(void);
 void client_free(client *c);
@@ -128,6 +155,8 @@ void server_log(int level, const char *fmt, ...) __attribute__((format(printf, 2
 /* Dispatch (dispatch.c) */
 void process_command(client *c);
 void call_command(client *c, const struct command *cmd);
+/* Show c's current command to the MONITOR clients. */
+void server_feed_monitors(client *c);
 /* Reply for a container command called with an unknown subcommand. */
 void container_unknown_subcommand(client *c);
 int server_databases(void);

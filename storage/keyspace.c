@@ -610,6 +610,7 @@ int ks_set_string(ks *k, int db, const void *key, size_t klen, const void *val, 
     m.val = val;
     m.vlen = vlen;
     rc = put_meta(k, k->map[db], key, klen, &m, exists ? &old : NULL);
+    if (rc == ST_OK && !exists) notify(k, db, key, klen, KS_CH_NEW);
     if (rc == ST_OK) notify(k, db, key, klen, KS_CH_WRITE);
     return rc;
 }
@@ -620,7 +621,20 @@ int ks_write_meta(ks *k, int db, const void *key, size_t klen, const ks_meta *m)
     ks_meta old;
     int rc = fetch(k, db, key, klen, kkey, &kkl, &old);
     if (rc != ST_OK && rc != ST_NOTFOUND) return rc;
-    rc = put_meta(k, k->map[db], key, klen, m, rc == ST_OK ? &old : NULL);
+    int exists = rc == ST_OK;
+    if (exists && old.expire && old.expire <= k->now && old.id != m->id) {
+        /* Replacing a logically absent key: it expires first, as in Redis. */
+        if ((rc = drop_encoded(k, kkey, kkl, &old))) return rc;
+        notify(k, db, key, klen, KS_CH_EXPIRED);
+        exists = 0;
+    }
+    if (exists && old.id && old.id != m->id) {
+        uint8_t tk[8], tv[1] = {old.type};
+        be64_put(tk, old.id);
+        if ((rc = store_put(k->s, ST_DBI_TRASH, tk, 8, tv, 1))) return rc;
+    }
+    rc = put_meta(k, k->map[db], key, klen, m, exists ? &old : NULL);
+    if (rc == ST_OK && !exists) notify(k, db, key, klen, KS_CH_NEW);
     if (rc == ST_OK) notify(k, db, key, klen, KS_CH_WRITE);
     return rc;
 }
@@ -755,6 +769,8 @@ int ks_rename(ks *k, int db, const void *src, size_t slen, const void *dst, size
     ks_meta_release(&m);
     if (drc == ST_OK) ks_meta_release(&d);
     if (rc) return rc;
+    /* Redis deletes an existing destination and adds the key afresh. */
+    notify(k, db, dst, dlen, KS_CH_NEW);
     notify(k, db, src, slen, KS_CH_DEL);
     notify(k, db, dst, dlen, KS_CH_WRITE);
     return 1;
@@ -778,6 +794,7 @@ int ks_move(ks *k, int db, int dstdb, const void *key, size_t klen) {
     rc = relink(k, db, key, klen, dstdb, key, klen, &m, NULL);
     ks_meta_release(&m);
     if (rc) return rc;
+    notify(k, dstdb, key, klen, KS_CH_NEW);
     notify(k, db, key, klen, KS_CH_DEL);
     notify(k, dstdb, key, klen, KS_CH_WRITE);
     return 1;
@@ -855,6 +872,7 @@ int ks_copy(ks *k, int db, const void *src, size_t slen, int dstdb, const void *
     rc = put_meta(k, k->map[dstdb], dst, dlen, &nm, NULL);
     ks_meta_release(&m);
     if (rc) return rc;
+    notify(k, dstdb, dst, dlen, KS_CH_NEW);
     notify(k, dstdb, dst, dlen, KS_CH_WRITE);
     return 1;
 }

@@ -49,6 +49,9 @@ enum ks_change {
     KS_CH_EVICTED,     /* deleted by maxdisk eviction */
     KS_CH_FLUSHDB,     /* whole db emptied; key NULL */
     KS_CH_SWAPDB,      /* db and key-length (as the other db) swapped; key NULL */
+    KS_CH_NEW,         /* key created (Redis's dbAdd): reported just before the
+                        * KS_CH_WRITE of the same write; only the 'new' keyspace
+                        * event cares, every other consumer can ignore it */
 };
 
 typedef void (*ks_change_fn)(void *ud, int db, const uint8_t *key, size_t klen, int kind);
@@ -129,8 +132,10 @@ void ks_meta_release(ks_meta *m);
  * keepttl keeps the current TTL. flags: KS_F_RAW or 0. */
 int ks_set_string(ks *k, int db, const void *key, size_t klen, const void *val, size_t vlen,
                   int64_t expire, int keepttl, uint8_t flags);
-/* Write a meta record for a collection (create or update). m->val/vlen is
- * an optional body. The expires index follows m->expire. */
+/* Write a meta record for a collection (create, update or replace). m->val/vlen
+ * is an optional body. The expires index follows m->expire. Replacing a
+ * record whose collection id differs from m->id (a STORE command's result
+ * overwriting its destination) sends the old members to the trash. */
 int ks_write_meta(ks *k, int db, const void *key, size_t klen, const ks_meta *m);
 /* Give a string the "raw" encoding without reporting a change: Redis
  * unshares a string before SETBIT/BITFIELD even when they change nothing,

@@ -50,6 +50,15 @@ int tl_open(tl_list *l, ks *k, int db, const void *key, size_t klen) {
     return ST_OK;
 }
 
+void tl_new(tl_list *l, ks *k, int db, const void *key, size_t klen) {
+    memset(l, 0, sizeof *l);
+    l->k = k;
+    l->db = db;
+    l->key = key;
+    l->klen = klen;
+    tl_create(l);
+}
+
 void tl_create(tl_list *l) {
     l->m.type = KS_LIST;
     l->m.id = ks_new_id(l->k);

@@ -47,6 +47,9 @@ typedef struct tl_list {
 int tl_open(tl_list *l, ks *k, int db, const void *key, size_t klen);
 /* Make l a new empty list with a fresh id (nothing written before commit). */
 void tl_create(tl_list *l);
+/* Prepare l as a new list for key without looking the key up (SORT ...
+ * STORE, which replaces whatever the key holds at tl_commit). */
+void tl_new(tl_list *l, ks *k, int db, const void *key, size_t klen);
 /* Element at logical position idx (0..count-1), borrowed. */
 int tl_get(tl_list *l, uint64_t idx, const uint8_t **v, size_t *vlen);
 int tl_push(tl_list *l, int where, const void *v, size_t vlen);

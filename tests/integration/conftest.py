@@ -513,3 +513,44 @@ def _remove_tmp_path_when_passed(request, tmp_path):
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.passed:
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+REFERENCE_REDIS = "/usr/bin/redis-server"
+
+
+@pytest.fixture
+def reference(tmp_path):
+    """A reference redis-server (Debian's 7.0.15) started here on a free port,
+    by PID, as a redis-py client; None when it is not installed. Differential
+    tests run the same script against it and lodis and compare."""
+    if not os.access(REFERENCE_REDIS, os.X_OK):
+        yield None
+        return
+    port = free_port()
+    refdir = tmp_path / "reference"
+    refdir.mkdir()
+    proc = subprocess.Popen([REFERENCE_REDIS, "--port", str(port), "--save", "",
+                             "--appendonly", "no", "--enable-debug-command", "yes",
+                             "--dir", str(refdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _LIVE[proc.pid] = proc
+    cli = redis.Redis(port=port)
+
+    def up():
+        try:
+            return cli.ping()
+        except redis.ConnectionError:
+            return False
+
+    try:
+        deadline = time.time() + scaled(START_TIMEOUT)
+        while not up():
+            if time.time() > deadline:
+                pytest.fail("reference redis-server did not start", pytrace=False)
+            time.sleep(0.02)
+        yield cli
+    finally:
+        cli.close()
+        proc.terminate()
+        proc.wait(10)
+        _LIVE.pop(proc.pid, None)

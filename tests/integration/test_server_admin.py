@@ -515,6 +515,44 @@ def test_monitor_sees_command(admin, r):
     assert r.get("after") == b"1"
 
 
+def _monitor_order(cli):
+    """The commands MONITOR shows for a transaction, an aborted one, a script
+    and a function, in order (timestamps and addresses dropped)."""
+    port = cli.connection_pool.connection_kwargs["port"]
+    cli.function_load("#!lua name=mon\nredis.register_function('f', function() "
+                      "return redis.call('set', 'fk', 'v') end)", replace=True)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as m:
+        m.sendall(b"*1\r\n$7\r\nMONITOR\r\n")
+        got = b""
+        while not got.endswith(b"+OK\r\n"):
+            got += m.recv(100)
+        p = cli.pipeline(transaction=True)
+        p.set("foo", "bar")
+        p.execute()
+        tx = cli.connection_pool.get_connection("x")
+        for args in (("MULTI",), ("SYNTAX", "ERROR"), ("EXEC",)):
+            tx.send_command(*args)
+            try:
+                tx.read_response()
+            except redis.ResponseError:
+                pass
+        cli.connection_pool.release(tx)
+        cli.eval("return redis.call('get', KEYS[1])", 1, "foo")
+        cli.fcall("f", 0)
+        cli.set("end", "1")
+        buf = b""
+        while b'"end"' not in buf:
+            buf += m.recv(4096)
+    return [re.sub(r"^\+[0-9.]+ \[0 [^\]]+\] ", "", line)
+            for line in buf.decode().split("\r\n") if line]
+
+
+def test_monitor_order_matches_redis(r, reference):
+    if reference is None:
+        pytest.skip("redis-server not installed")
+    assert _monitor_order(r) == _monitor_order(reference)
+
+
 def test_monitor_wrong_args(r):
     with pytest.raises(redis.ResponseError) as e:
         r.execute_command("MONITOR", "x")
