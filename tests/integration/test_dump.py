@@ -13,7 +13,6 @@ import time
 import pytest
 import redis
 
-from test_notify import reference  # noqa: F401  (the reference redis-server fixture)
 
 LONG = 600  # past LMDB's 511-byte key limit: the hashed long-member form
 
