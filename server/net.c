@@ -334,11 +334,25 @@ static void read_later(client *c) {
     reads[nreads++] = c;
 }
 
+/* The list being run, walked from its end; `reads` fills meanwhile.
+ * Re-entrant: a busy script runs event passes from inside a command that
+ * run_reads started (server_busy_flush), and those passes must go on with
+ * the clients still waiting in this list (their input is already read, so
+ * no new event would ever bring them up), then with what arrived since. */
+static client **running;
+static size_t nrunning;
+
 static void run_reads(void) {
-    size_t n = nreads;
-    nreads = 0;
-    while (n > 0) {
-        client *c = reads[--n];
+    for (;;) {
+        if (nrunning == 0) {
+            if (nreads == 0) break;
+            free(running);
+            running = reads;
+            nrunning = nreads;
+            reads = NULL;
+            nreads = reads_cap = 0;
+        }
+        client *c = running[--nrunning];
         if (!(c->flags & (CLIENT_CLOSED | CLIENT_PAUSED))) client_process_input(c);
     }
 }
@@ -471,6 +485,7 @@ void server_busy_events(void) {
 }
 
 void server_busy_flush(void) {
+    run_reads(); /* what arrived meanwhile: -BUSY, or the commands allowed */
     client *c = srv.pending_write;
     srv.pending_write = NULL;
     while (c) {
