@@ -417,8 +417,15 @@ static int raw_id(rdb_rd *r, strm_id *id) {
 /* Redis's estimate of a group's entries-read for streams saved before 7.0. */
 static int64_t estimate_read(const strm_hdr *h, uint64_t len, strm_id last) {
     if (!h->added) return 0;
-    if (strm_id_cmp(last, h->last) >= 0) return (int64_t)h->added;
-    if (len && strm_id_cmp(last, h->first) < 0) return (int64_t)(h->added - len);
+    int cl = strm_id_cmp(last, h->last);
+    if (cl == 0) return (int64_t)h->added;
+    if (cl > 0) return -1;
+    /* Exact only when nothing was deleted at or after the first entry. */
+    strm_id zero = {0, 0};
+    if (strm_id_cmp(h->maxdel, zero) != 0 && strm_id_cmp(h->maxdel, h->first) >= 0) return -1;
+    int cf = strm_id_cmp(last, h->first);
+    if (cf < 0) return (int64_t)(h->added - len);
+    if (cf == 0) return (int64_t)(h->added - len + 1);
     return -1;
 }
 
