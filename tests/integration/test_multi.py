@@ -200,3 +200,64 @@ def test_exec_during_other_clients_load(server):
     other.set("ctr", "1000")
     res = p.execute()
     assert res == list(range(1001, 1501))
+
+
+TRANSFER_LUA = """
+local amount = tonumber(ARGV[1])
+redis.call('DECRBY', KEYS[1], amount)
+redis.call('INCRBY', KEYS[2], amount)
+return redis.call('INCR', KEYS[3])
+"""
+
+
+@pytest.mark.lodis_only
+def test_transfers_by_exec_and_script_survive_kill9(server_factory):
+    """A crash in the middle of a stream of transfers (half of them
+    MULTI/EXEC, half Lua scripts) leaves every invariant: the total is
+    unchanged, and the operation counter, written by each transfer, holds
+    every acknowledged transfer and at most the ones in flight besides."""
+    import threading
+    server = server_factory(appendfsync="always")
+    r = server.client()
+    accounts = ["acct:{%d}" % i for i in range(20)]
+    r.mset({a: 1000 for a in accounts})
+    sha = r.script_load(TRANSFER_LUA)
+    acked = [0, 0]  # per worker
+    stop = threading.Event()
+
+    def worker(w):
+        c = server.client()
+        i = 0
+        try:
+            while not stop.is_set():
+                a, b = accounts[(i * 7 + w) % 20], accounts[(i * 3 + w + 1) % 20]
+                if i % 2:
+                    p = c.pipeline(transaction=True)
+                    p.decrby(a, 3)
+                    p.incrby(b, 3)
+                    p.incr("ops")
+                    p.execute()
+                else:
+                    c.evalsha(sha, 3, a, b, "ops", 3)
+                acked[w] += 1
+                i += 1
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            pass  # the crash
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(2)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 20
+    while sum(acked) < 400 and time.time() < deadline:
+        time.sleep(0.01)
+    server.kill9()
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert sum(acked) >= 400, "transfers too slow to test a crash mid-stream"
+    server.start()
+    r = server.client()
+    values = [int(v) for v in r.mget(accounts)]
+    assert sum(values) == 20 * 1000
+    ops = int(r.get("ops"))
+    assert sum(acked) <= ops <= sum(acked) + len(threads)
