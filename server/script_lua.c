@@ -566,6 +566,70 @@ static int l_status_reply(lua_State *Ls) {
 
 /* pcall that hands scripts the text of an error table ({err = ...}) rather
  * than the table, as Redis 7 does. */
+/* Redis's Lua refuses precompiled chunks (string.dump output): crafted
+ * bytecode can escape the sandbox. Debian's Lua 5.1 has no switch for it,
+ * so loadstring and load check the first byte for the bytecode signature
+ * (ESC) and answer nil plus a message, as a failed load does. */
+#define BINARY_CHUNK_ERR "attempt to load a binary chunk"
+
+static int l_loadstring(lua_State *Ls) {
+    size_t len;
+    const char *s = luaL_checklstring(Ls, 1, &len);
+    const char *name = luaL_optstring(Ls, 2, s);
+    if (len > 0 && s[0] == '\033') {
+        lua_pushnil(Ls);
+        lua_pushstring(Ls, BINARY_CHUNK_ERR);
+        return 2;
+    }
+    if (luaL_loadbuffer(Ls, s, len, name) == 0) return 1;
+    lua_pushnil(Ls);
+    lua_insert(Ls, -2);
+    return 2;
+}
+
+typedef struct chunk_reader {
+    int first, binary;
+} chunk_reader;
+
+/* load(f): call f for pieces until it returns nil or ""; the piece is kept
+ * in stack slot 3 while Lua parses it (as Lua's own load does). */
+static const char *read_piece(lua_State *Ls, void *ud, size_t *size) {
+    chunk_reader *r = ud;
+    luaL_checkstack(Ls, 2, "too many nested functions");
+    lua_pushvalue(Ls, 1);
+    lua_call(Ls, 0, 1);
+    if (lua_isnil(Ls, -1)) {
+        *size = 0;
+        return NULL;
+    }
+    if (!lua_isstring(Ls, -1)) luaL_error(Ls, "reader function must return a string");
+    lua_replace(Ls, 3);
+    const char *p = lua_tolstring(Ls, 3, size);
+    if (r->first && *size > 0) {
+        r->first = 0;
+        if (p[0] == '\033') {
+            r->binary = 1;
+            *size = 0;
+            return NULL;
+        }
+    }
+    return p;
+}
+
+static int l_load(lua_State *Ls) {
+    luaL_checktype(Ls, 1, LUA_TFUNCTION);
+    const char *name = luaL_optstring(Ls, 2, "=(load)");
+    lua_settop(Ls, 3);
+    chunk_reader r = {1, 0};
+    int st = lua_load(Ls, read_piece, &r, name);
+    if (st == 0 && !r.binary) return 1;
+    if (st == 0) lua_pop(Ls, 1);
+    lua_pushnil(Ls);
+    if (r.binary) lua_pushstring(Ls, BINARY_CHUNK_ERR);
+    else lua_insert(Ls, -2);
+    return 2;
+}
+
 static int l_pcall(lua_State *Ls) {
     luaL_checkany(Ls, 1);
     int status = lua_pcall(Ls, lua_gettop(Ls) - 1, LUA_MULTRET, 0);
@@ -838,6 +902,10 @@ static void vm_create(void) {
     lua_setglobal(L, "print");
     lua_pushcfunction(L, l_pcall);
     lua_setglobal(L, "pcall");
+    lua_pushcfunction(L, l_loadstring);
+    lua_setglobal(L, "loadstring");
+    lua_pushcfunction(L, l_load);
+    lua_setglobal(L, "load");
     lua_getglobal(L, "math");
     set_fn(L, "random", l_math_random);
     set_fn(L, "randomseed", l_math_randomseed);

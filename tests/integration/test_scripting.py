@@ -114,3 +114,34 @@ def test_script_writes_survive_restart(server_factory):
     s.start()
     c = redis.Redis(port=s.port)
     assert c.get("k100") == b"100"
+
+
+BYTECODE_SCRIPTS = [
+    "return loadstring(string.dump(function() return 1 end))()",
+    "local f, e = loadstring(string.dump(function() return 1 end)); return {type(f), e ~= nil}",
+    "return loadstring('return 1+1')()",
+    "local f, e = loadstring('return +'); return e",
+    "local p = {'return ', '42'}; local i = 0; return load(function() i = i + 1; return p[i] end)()",
+    "local s = string.dump(function() return 1 end); local done = false; "
+    "local f = load(function() if done then return nil end; done = true; return s end); "
+    "return type(f)",
+]
+
+
+def test_precompiled_chunks_are_refused_like_redis(r, reference):
+    """Bytecode (string.dump output) could escape the sandbox: loadstring and
+    load refuse it as Redis's Lua does, while source still loads."""
+    if reference is None:
+        pytest.skip("redis-server not installed")
+
+    def run(cli):
+        out = []
+        for s in BYTECODE_SCRIPTS:
+            try:
+                out.append(cli.eval(s, 0))
+            except redis.ResponseError as e:
+                out.append("error: " + str(e).split(" script:")[0])
+        return out
+
+    assert run(r) == run(reference)
+    assert run(r)[0].startswith("error: user_script:1: attempt to call a nil value")
