@@ -9,28 +9,9 @@
 
 const Redis = require("ioredis");
 
-const port = Number(process.argv[2]);
-if (!port) {
-  console.error("usage: node ioredis_collections.cjs PORT");
-  process.exit(64);
-}
+const { port, watchdog, eq, ok, sleep, checks } = require("./ioredis_check.cjs").start(
+  "ioredis_collections.cjs");
 
-const watchdog = setTimeout(() => {
-  console.error("FAIL: timed out after 60 s");
-  process.exit(2);
-}, 60000);
-
-let checks = 0;
-function eq(what, got, want) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g.slice(0, 300)}, want ${w.slice(0, 300)}`);
-  checks++;
-}
-function ok(what, cond) {
-  if (!cond) throw new Error(`${what}: condition is false`);
-  checks++;
-}
 async function rejects(what, promise, pattern) {
   try {
     await promise;
@@ -40,7 +21,6 @@ async function rejects(what, promise, pattern) {
   }
   throw new Error(`${what}: did not fail`);
 }
-const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
 function connect(name) {
   const r = new Redis({
@@ -226,7 +206,7 @@ async function main() {
   r.disconnect();
   r2.disconnect();
   clearTimeout(watchdog);
-  console.log(`${checks} checks passed`);
+  console.log(`${checks()} checks passed`);
 }
 
 main().catch((e) => {

@@ -7,31 +7,8 @@
 
 const Redis = require("ioredis");
 
-const port = Number(process.argv[2]);
-if (!port) {
-  console.error("usage: node ioredis_smoke.cjs PORT");
-  process.exit(64);
-}
-
-const watchdog = setTimeout(() => {
-  console.error("FAIL: timed out after 60 s");
-  process.exit(2);
-}, 60000);
-
-let checks = 0;
-function eq(what, got, want) {
-  const g = Buffer.isBuffer(got) ? "Buffer:" + got.toString("hex") : JSON.stringify(got);
-  const w = Buffer.isBuffer(want) ? "Buffer:" + want.toString("hex") : JSON.stringify(want);
-  if (g !== w) {
-    throw new Error(`${what}: got ${g.slice(0, 300)}, want ${w.slice(0, 300)}`);
-  }
-  checks++;
-}
-function ok(what, cond) {
-  if (!cond) throw new Error(`${what}: condition is false`);
-  checks++;
-}
-const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+const { port, watchdog, eq, ok, sleep, checks } = require("./ioredis_check.cjs").start(
+  "ioredis_smoke.cjs");
 
 async function main() {
   const redis = new Redis({
@@ -175,7 +152,7 @@ async function main() {
 main().then(
   () => {
     clearTimeout(watchdog);
-    console.log(`ioredis smoke: ${checks} checks passed`);
+    console.log(`ioredis smoke: ${checks()} checks passed`);
     process.exit(0);
   },
   (e) => {

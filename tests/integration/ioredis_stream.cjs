@@ -11,24 +11,8 @@
 
 const Redis = require("ioredis");
 
-const port = Number(process.argv[2]);
-if (!port) {
-  console.error("usage: node ioredis_stream.cjs PORT");
-  process.exit(64);
-}
-const watchdog = setTimeout(() => {
-  console.error("FAIL: timed out after 60 s");
-  process.exit(2);
-}, 60000);
-
-let checks = 0;
-function eq(what, got, want) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g.slice(0, 300)}, want ${w.slice(0, 300)}`);
-  checks++;
-}
-const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+const { port, watchdog, eq, ok, sleep, checks } = require("./ioredis_check.cjs").start(
+  "ioredis_stream.cjs");
 const KEY = "njobs";
 const N = 200;
 
@@ -134,7 +118,7 @@ async function main() {
 
   b.disconnect();
   main.disconnect();
-  console.log(`stream workers: all checks passed (${checks})`);
+  console.log(`stream workers: all checks passed (${checks()})`);
 }
 
 main().then(
