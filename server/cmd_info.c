@@ -272,6 +272,8 @@ static void sec_memory(buf *o) {
     client_buffers(&mi, &mo, &clients_mem);
     store_stats st;
     store_get_stats(srv.st, &st);
+    store_cache_stats cs;
+    store_cache_get_stats(srv.st, &cs);
     uint64_t overhead = mem_overhead();
     if (overhead > used) overhead = used;
     uint64_t dataset = used - overhead;
@@ -321,6 +323,12 @@ static void sec_memory(buf *o) {
                "lodis_tier_bytes:%llu\r\n"
                "lodis_tier_memtable_hits:%llu\r\n"
                "lodis_tier_lmdb_reads:%llu\r\n"
+               "lodis_tier_cache_entries:%llu\r\n"
+               "lodis_tier_cache_bytes:%llu\r\n"
+               "lodis_tier_cache_max:%llu\r\n"
+               "lodis_tier_cache_hits:%llu\r\n"
+               "lodis_tier_cache_misses:%llu\r\n"
+               "lodis_tier_cache_evictions:%llu\r\n"
                "lodis_major_faults:%llu\r\n"
                "lodis_minor_faults:%llu\r\n"
                "lodis_pressure_checkpoints:%llu\r\n"
@@ -347,7 +355,10 @@ static void sec_memory(buf *o) {
                (unsigned long long)store_memtable_budget(srv.st),
                (unsigned long long)ks_tier_entries(srv.ks),
                (unsigned long long)ks_tier_bytes(srv.ks), (unsigned long long)st.memtable_hits,
-               (unsigned long long)st.lmdb_reads, (unsigned long long)ru.ru_majflt,
+               (unsigned long long)st.lmdb_reads, (unsigned long long)cs.entries,
+               (unsigned long long)cs.bytes, (unsigned long long)cs.max_bytes,
+               (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+               (unsigned long long)cs.evictions, (unsigned long long)ru.ru_majflt,
                (unsigned long long)ru.ru_minflt, (unsigned long long)ms->pressure_checkpoints,
                (unsigned long long)ms->map_releases, (unsigned long long)disk_used,
                human(h[6], 32, disk_used), (unsigned long long)st.disk_bytes,

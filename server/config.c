@@ -64,9 +64,9 @@ static void apply_memtable(void) {
     maxmemory_apply(); /* the budget is bounded by maxmemory too */
 }
 static void apply_tier(void) {
-    if (srv.ks)
-        ks_set_lfu(srv.ks, cfg.maxmemory_policy == 1 || cfg.maxmemory_policy == 5,
-                   (int)cfg.lfu_log_factor, (int)cfg.lfu_decay_time);
+    int lfu = cfg.maxmemory_policy == 1 || cfg.maxmemory_policy == 5;
+    if (srv.ks) ks_set_lfu(srv.ks, lfu, (int)cfg.lfu_log_factor, (int)cfg.lfu_decay_time);
+    if (srv.st) store_cache_set_lfu(srv.st, lfu);
 }
 void config_apply_all(void) {
     apply_fsync();

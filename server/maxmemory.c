@@ -11,7 +11,19 @@
  * drains into LMDB), lowers the access table's bound, returns free heap to
  * the kernel (malloc_trim) and, when the resident set is over, unmaps LMDB's
  * resident pages (madvise(MADV_DONTNEED)), which later reads fault back in
- * from the page cache or disk. maxmemory also bounds the memtable budget (a
+ * from the page cache or disk.
+ *
+ * The clean cache of the store (values read from LMDB, storage/objcache.h)
+ * takes what the rest leaves: its bound is maxmemory less a sixteenth of
+ * headroom less everything else malloc holds (at its recent peak, so the
+ * cache does not grow into room a memtable will take again before the next
+ * checkpoint). It is the first thing to shrink when the heap grows, and the
+ * measures above start only once it cannot cover the excess. Without
+ * maxmemory it is bounded to a quarter of physical memory.
+ *
+ * LMDB's mapped pages may add up to MAP_SLACK to the resident set before
+ * they are unmapped: unmapping costs every later read of those pages a
+ * fault, and the hot values are in the cache anyway. maxmemory also bounds the memtable budget (a
  * sixteenth of it: active plus frozen memtables may reach four budgets
  * before backpressure), the entries per checkpoint (a sixteenth of it in
  * LMDB pages, twice that with backpressure; LMDB keeps the largest
@@ -48,6 +60,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #define TIER_ENTRY_BYTES 16
 #define TIER_DEFAULT_MAX (1u << 20)
 #define EVICT_MAX_KEYS   64 /* per command: bounds the latency eviction adds */
+#define MAP_SLACK        (32ull << 20) /* resident map pages allowed over maxmemory */
 
 /* The transactions family's (weak: the core does not depend on it). */
 uint64_t multi_queued_flags(client *c) __attribute__((weak));
@@ -107,6 +120,27 @@ void mem_purge(void) {
     stats.trims++;
 }
 
+/* Bound the store's clean cache by what maxmemory leaves it (see the top of
+ * this file). `reset` forgets the recent peak (maxmemory changed). */
+static void cache_bound(int reset) {
+    static uint64_t other_peak;
+    if (!cfg.maxmemory) {
+        uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+        store_cache_set_max(srv.st, (size_t)(phys / 4));
+        return;
+    }
+    store_cache_stats cs;
+    store_cache_get_stats(srv.st, &cs);
+    uint64_t used = mem_used();
+    uint64_t other = used > cs.bytes ? used - cs.bytes : 0;
+    /* The peak decays by 1/64 of maxmemory per call (10 Hz: about 6 s). */
+    uint64_t decay = cfg.maxmemory / 64;
+    if (reset || other >= other_peak) other_peak = other;
+    else other_peak = other_peak - other > decay ? other_peak - decay : other;
+    uint64_t room = cfg.maxmemory - cfg.maxmemory / 16;
+    store_cache_set_max(srv.st, room > other_peak ? (size_t)(room - other_peak) : 0);
+}
+
 void maxmemory_apply(void) {
     if (!srv.st || !srv.ks) return;
     size_t budget = (size_t)cfg.memtable_size;
@@ -120,10 +154,12 @@ void maxmemory_apply(void) {
     store_set_memtable_budget(srv.st, budget);
     store_set_dirty_budget(srv.st, cfg.maxmemory ? (size_t)(cfg.maxmemory / 16) : 0);
     ks_tier_set_max(srv.ks, tier_max);
+    cache_bound(1);
 }
 
 static void maxmemory_cron(void) {
     if (!cfg.maxmemory) return;
+    cache_bound(0); /* the cache gives way first */
     uint64_t used = mem_used();
     if (used > cfg.maxmemory) {
         /* Drain the memtable into LMDB; free heap back to the kernel. */
@@ -148,12 +184,13 @@ static void maxmemory_cron(void) {
         last_trim = mstime();
         mem_purge();
     }
-    /* Unmapping costs every later read of those pages a minor fault: at
-     * most once a second, unless far over. */
+    /* Unmapping costs every later read of those pages a minor fault: only
+     * past MAP_SLACK over maxmemory, at most once a second unless twice
+     * that. */
     static int64_t last_release;
     int64_t now = mstime();
-    if (rss > cfg.maxmemory && file > 0 &&
-        (now - last_release >= 1000 || rss > cfg.maxmemory + cfg.maxmemory / 2)) {
+    if (rss > cfg.maxmemory + MAP_SLACK && file > 0 &&
+        (now - last_release >= 1000 || rss > cfg.maxmemory + 2 * MAP_SLACK)) {
         last_release = now;
         if (store_release_map(srv.st) == ST_OK) stats.map_releases++;
         else server_log(3, "madvise of LMDB's map failed: %s", strerror(errno));

@@ -905,6 +905,9 @@ int ks_flushdb(ks *k, int db) {
     k->map_dirty = 1;
     k->nkeys[ns] = k->nexp[ns] = 0;
     k->cnt_dirty[ns] = 1;
+    /* Reclamation deletes the old slot's keys straight in LMDB and the slot
+     * is reused later: no cached value of it may survive (store.h). */
+    store_cache_clear(k->s);
     notify(k, db, NULL, 0, KS_CH_FLUSHDB);
     return ST_OK;
 }
@@ -1463,6 +1466,7 @@ long ks_reclaim_step(ks *k, long budget_us, int *pending) {
         const uint8_t *v;
         size_t vl;
         if (store_get(k->s, ST_DBI_TRASH, key, 8, &v, &vl) == ST_NOTFOUND) {
+            store_cache_clear(k->s); /* the slot may be reused now */
             k->slot_used[i] = 0;
             k->nkeys[i] = k->nexp[i] = 0;
             k->cnt_dirty[i] = 1;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "storage/endian.h"
+#include "storage/objcache.h"
 #include "storage/store_int.h"
 
 #define FORMAT_VERSION ST_FORMAT
@@ -119,6 +120,7 @@ void store_end_tick(store *s) {
         mdb_txn_reset(s->rtxn);
         s->rtxn_state = 2;
     }
+    if (s->cache) oc_release(s->cache); /* no value from this tick is held now */
 }
 
 /* Drop the read snapshot entirely (before resizing the map). */
@@ -475,12 +477,16 @@ int store_get(store *s, int dbi, const void *k, size_t klen, const uint8_t **v, 
         *vlen = n->vlen;
         return ST_OK;
     }
+    /* No memtable holds the key, so LMDB's value is the latest: the clean
+     * cache may answer, and learns what LMDB says (objcache.h). */
+    if (s->cache && oc_get(s->cache, dbi, k, klen, v, vlen)) return ST_OK;
     s->st.lmdb_reads++;
     MDB_txn *t = store_rtxn(s);
     if (!t) return ST_IO;
     MDB_val mk = {klen, (void *)k}, mv;
     int rc = mdb_get(t, s->dbi[dbi], &mk, &mv);
     if (rc) return store_mdb_rc(rc);
+    if (s->cache) oc_fill(s->cache, dbi, k, klen, mv.mv_data, mv.mv_size);
     *v = mv.mv_data;
     *vlen = mv.mv_size;
     return ST_OK;
@@ -508,6 +514,7 @@ int store_put(store *s, int dbi, const void *k, size_t klen, const void *v, size
     int rc = batch_op(s, WAL_OP_PUT, dbi, k, klen, v, vlen);
     if (rc) return rc;
     if (mt_put(s->active, dbi, k, klen, v, vlen, 0) != 0) return ST_NOMEM;
+    if (s->cache) oc_drop(s->cache, dbi, k, klen);
     return ST_OK;
 }
 
@@ -517,6 +524,7 @@ int store_del(store *s, int dbi, const void *k, size_t klen) {
     int rc = batch_op(s, WAL_OP_DEL, dbi, k, klen, NULL, 0);
     if (rc) return rc;
     if (mt_put(s->active, dbi, k, klen, NULL, 0, 1) != 0) return ST_NOMEM;
+    if (s->cache) oc_drop(s->cache, dbi, k, klen);
     return ST_OK;
 }
 
@@ -727,8 +735,11 @@ store *store_open(const store_opts *o, int *rcp, char *err, size_t errlen) {
     if (rc) goto fail;
     MDB_stat est;
     s->psize = mdb_env_stat(s->env, &est) == 0 ? est.ms_psize : 4096;
+    rc = ST_NOMEM;
     s->active = mt_new(ST_NDBI);
     if (!s->active) goto fail;
+    s->cache = oc_new(ST_CACHED_DBIS, ST_CACHE_DEFAULT);
+    if (!s->cache) goto fail;
     rc = wal_init(&s->w, s->dir, o->wal_segment_size ? o->wal_segment_size : (64u << 20));
     if (rc) {
         snprintf(err, errlen, "cannot create WAL directory in %s: %s", s->dir, strerror(errno));
@@ -758,6 +769,7 @@ fail_nothreads:
 fail:
     if (s) {
         if (s->active) mt_free(s->active);
+        oc_free(s->cache);
         wal_close(&s->w);
         if (s->env) mdb_env_close(s->env);
         if (s->lockfd >= 0) close(s->lockfd);
@@ -790,6 +802,7 @@ void store_close(store *s) {
     store_rtxn_drop(s);
     if (s->frozen) mt_free(s->frozen);
     mt_free(s->active);
+    oc_free(s->cache);
     wal_close(&s->w);
     mdb_env_close(s->env);
     close(s->lockfd);

@@ -225,6 +225,26 @@ uint64_t store_checkpoint_count(store *s, int *in_flight);
  * the page cache or the disk on the next read. ST_OK or ST_IO. */
 int store_release_map(store *s);
 
+/* The clean cache (objcache.h): values of the keys and sub databases read
+ * from LMDB, consulted after the memtables and before LMDB, dropped by
+ * every store_put/store_del of their key. It is malloc'd and so counts in
+ * the allocator's figures; 64 MiB until set. store_cache_set_max lowers or
+ * raises its bound; a lower one evicts and frees at once, so call it
+ * between commands, never while a value from store_get is in use (0 caches
+ * nothing). */
+void store_cache_set_max(store *s, size_t bytes);
+/* Evict by the LFU family (1) or the LRU family (0) of maxmemory-policy. */
+void store_cache_set_lfu(store *s, int lfu);
+/* Forget every cached value. Whoever changes LMDB without store_put or
+ * store_del (reclaiming a flushed database whose slot is then reused,
+ * restoring a snapshot under a live store) must call it first. */
+void store_cache_clear(store *s);
+typedef struct store_cache_stats {
+    uint64_t entries, bytes, max_bytes;
+    uint64_t hits, misses, fills, evictions;
+} store_cache_stats;
+void store_cache_get_stats(store *s, store_cache_stats *out);
+
 /* Test-only fault injection: the next `n` LMDB puts in checkpoints fail with
  * `rc` (ST_NOSPACE for a full disk). */
 void store_inject_fault(store *s, int n, int rc);

@@ -12,6 +12,11 @@
 #include "storage/wal.h"
 
 #define ST_MAPFULL (-100) /* internal: checkpoint needs a bigger map */
+/* The clean cache holds point lookups of keys (meta records, inline
+ * strings) and sub (members); expires and info are read by range or
+ * rarely, and trash is changed behind the write path by reclamation. */
+#define ST_CACHED_DBIS ((1u << ST_DBI_KEYS) | (1u << ST_DBI_SUB))
+#define ST_CACHE_DEFAULT (64u << 20) /* until store_cache_set_max */
 
 struct store {
     char *dir;
@@ -25,6 +30,7 @@ struct store {
 
     memtable *active;  /* writes of the current generations */
     memtable *frozen;  /* being (or waiting to be) checkpointed */
+    struct objcache *cache; /* clean values read from LMDB (NULL: none) */
 
     wal w;
     uint8_t *batch;    /* this tick's WAL payload */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "storage/objcache.h"
 #include "storage/store.h"
 #include "storage/store_int.h"
 
@@ -148,4 +149,32 @@ int store_memtable_seek(store *s, int dbi, const void *k, size_t klen, const uin
         return ST_OK;
     }
     return ST_NOTFOUND;
+}
+
+void store_cache_set_max(store *s, size_t bytes) {
+    if (!s->cache) return;
+    oc_set_max(s->cache, bytes);
+    oc_release(s->cache); /* between commands: give the memory back now */
+}
+
+void store_cache_set_lfu(store *s, int lfu) {
+    if (s->cache) oc_set_lfu(s->cache, lfu);
+}
+
+void store_cache_clear(store *s) {
+    if (s->cache) oc_clear(s->cache);
+}
+
+void store_cache_get_stats(store *s, store_cache_stats *out) {
+    memset(out, 0, sizeof *out);
+    if (!s->cache) return;
+    oc_stats st;
+    oc_get_stats(s->cache, &st);
+    out->entries = st.entries;
+    out->bytes = st.bytes + st.grave_bytes;
+    out->max_bytes = st.max_bytes;
+    out->hits = st.hits;
+    out->misses = st.misses;
+    out->fills = st.fills;
+    out->evictions = st.evictions;
 }

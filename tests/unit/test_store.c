@@ -14,6 +14,7 @@
 
 #include "storage/store.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/store_kv.h"
 
 static store *open_store(const char *dir, int fsync_mode) {
     store_opts o;
@@ -26,23 +27,6 @@ static store *open_store(const char *dir, int fsync_mode) {
     store *s = store_open(&o, &rc, err, sizeof err);
     if (!s) fprintf(stderr, "store_open: %s\n", err);
     return s;
-}
-
-static void put_str(store *s, const char *k, const char *v) {
-    assert_int_equal(store_put(s, ST_DBI_KEYS, k, strlen(k), v, strlen(v)), ST_OK);
-}
-
-static void expect(store *s, const char *k, const char *v) {
-    const uint8_t *got;
-    size_t n;
-    int rc = store_get(s, ST_DBI_KEYS, k, strlen(k), &got, &n);
-    if (!v) {
-        assert_int_equal(rc, ST_NOTFOUND);
-        return;
-    }
-    assert_int_equal(rc, ST_OK);
-    assert_int_equal(n, strlen(v));
-    assert_memory_equal(got, v, n);
 }
 
 static void test_put_get_reopen(void **state) {
