@@ -370,3 +370,100 @@ def test_redis_cli_bigkeys_memkeys_hotkeys(server_factory):
     out = _cli(s.port, "--hotkeys")
     lines = [ln for ln in out.splitlines() if ln.startswith("hot key found")]
     assert lines and '"small:7"' in lines[0], out
+
+
+def test_clean_cache_never_serves_a_replaced_value(server_factory):
+    # The RAM tier's clean cache (values read from LMDB) under a maxmemory far
+    # below the dataset: reads fill it, overwrites and deletes must replace
+    # what it holds, also once a checkpoint has emptied the memtable that
+    # held the write, and FLUSHALL must empty it. A model says what each read
+    # must return.
+    # ~22 MB of values (~35 MB in LMDB) under 12 MB, a third of it for the
+    # cache once the rest of the heap (~9 MB here) is counted
+    s, r = lodis(server_factory, "--maxmemory", "12mb", "--memtable-size", "1mb")
+    n = 40000
+    model = {}
+    for start in range(0, n, 500):
+        p = r.pipeline(transaction=False)
+        for i in range(start, start + 500):
+            p.set("c:%06d" % i, value_of(i))
+            model["c:%06d" % i] = value_of(i)
+        p.execute()
+    for h in range(50):
+        r.hset("ch:%d" % h, mapping={"f%d" % f: "v%d-%d" % (h, f) for f in range(20)})
+    hmodel = {"ch:%d" % h: {b"f%d" % f: b"v%d-%d" % (h, f) for f in range(20)} for h in range(50)}
+
+    def check_all():
+        keys = sorted(model)
+        for start in range(0, len(keys), 1000):
+            part = keys[start:start + 1000]
+            assert r.mget(part) == [model[k] for k in part]
+        hot = keys[:1000]  # read again and again: the cache's hits
+        for _ in range(3):
+            assert r.mget(hot) == [model[k] for k in hot]
+        for h, fields in hmodel.items():
+            assert r.hgetall(h) == fields, h
+            for f, v in list(fields.items())[:5]:
+                assert r.hget(h, f) == v
+
+    rnd = __import__("random").Random(7)
+    r.execute_command("DEBUG", "RELOAD")  # checkpoint: reads now come from LMDB
+    for rnd_i in range(4):
+        check_all()  # fills the cache (and evicts: the dataset is far larger)
+        check_all()  # served partly from it
+        keys = list(model)
+        for k in rnd.sample(keys, 3000):
+            v = b"round%d-" % rnd_i + k.encode()
+            r.set(k, v)
+            model[k] = v
+        gone = rnd.sample(keys, 500)
+        r.delete(*gone)
+        for k in gone:
+            model[k] = None
+        for h in rnd.sample(sorted(hmodel), 10):
+            r.hset(h, "f1", "new%d" % rnd_i)
+            hmodel[h][b"f1"] = b"new%d" % rnd_i
+            r.hdel(h, "f2")
+            hmodel[h].pop(b"f2", None)
+        check_all()  # the writes are in the memtable
+        if rnd_i % 2 == 0:
+            r.execute_command("DEBUG", "RELOAD")  # checkpoint frees that memtable
+        else:
+            time.sleep(scaled(1.5))  # or the cron's checkpoint does
+        check_all()
+    mem = info(r, "memory")
+    assert mem["lodis_tier_cache_hits"] > 10000, mem
+    assert mem["lodis_tier_cache_evictions"] > 0, mem
+    assert 0 < mem["lodis_tier_cache_bytes"] <= 12 * 1024 * 1024, mem
+    assert mem["lodis_tier_cache_max"] < 12 * 1024 * 1024
+    # FLUSHALL empties it; the same names written again read back new values
+    r.flushall()
+    assert info(r, "memory")["lodis_tier_cache_entries"] == 0
+    assert r.mget(["c:%06d" % i for i in range(100)]) == [None] * 100
+    r.set("c:000001", "after-flush")
+    r.execute_command("DEBUG", "RELOAD")
+    assert r.get("c:000001") == b"after-flush"
+    assert r.get("c:000001") == b"after-flush"
+
+
+def test_clean_cache_follows_maxmemory(server_factory):
+    # The cache takes what maxmemory leaves and gives way first: lowering
+    # maxmemory shrinks it at once; without maxmemory it is bounded still.
+    s, r = lodis(server_factory, "--maxmemory", "64mb")
+    for start in range(0, 20000, 1000):
+        p = r.pipeline(transaction=False)
+        for i in range(start, start + 1000):
+            p.set("k:%06d" % i, value_of(i))
+        p.execute()
+    r.execute_command("DEBUG", "RELOAD")
+    for start in range(0, 20000, 1000):
+        r.mget(["k:%06d" % i for i in range(start, start + 1000)])
+    mem = info(r, "memory")
+    assert mem["lodis_tier_cache_bytes"] > 8 * 1024 * 1024, mem  # ~11 MB of values
+    r.config_set("maxmemory", "4mb")
+    wait_until(lambda: info(r, "memory")["lodis_tier_cache_bytes"] < 4 * 1024 * 1024,
+               timeout=5)
+    assert r.get("k:000123") == value_of(123)
+    r.config_set("maxmemory", "0")
+    mem = info(r, "memory")
+    assert 0 < mem["lodis_tier_cache_max"] <= mem["total_system_memory"] // 4
