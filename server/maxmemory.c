@@ -178,9 +178,14 @@ static void maxmemory_cron(void) {
     }
     uint64_t rss, file, anon;
     mem_rss(&rss, &file, &anon);
-    /* Heap freed by checkpoints stays resident until trimmed. */
+    /* Heap freed by checkpoints stays resident until trimmed. Only when a
+     * good part of it is free: with the clean cache filling the heap up to
+     * its bound, anon is over maxmemory by the allocator's overhead alone,
+     * and trimming then only hands pages back that malloc faults in again. */
     static int64_t last_trim;
-    if (anon > cfg.maxmemory && used <= cfg.maxmemory && mstime() - last_trim >= 1000) {
+    uint64_t slack = cfg.maxmemory / 8 > (8u << 20) ? cfg.maxmemory / 8 : (8u << 20);
+    if (anon > cfg.maxmemory && anon > used + slack && used <= cfg.maxmemory &&
+        mstime() - last_trim >= 1000) {
         last_trim = mstime();
         mem_purge();
     }
