@@ -1,35 +1,35 @@
 /* maxmemory.c — keeping the process's RAM under maxmemory, and the dataset
  * on disk under maxdisk.
  *
- * RAM. What lodis holds is malloc'd memory (memtables, client buffers, the
- * RAM tier's access table, scripts) plus LMDB's map, whose resident pages
- * are clean pages of the data file. used_memory is the allocator's figure
- * (mallinfo2: in-use arena bytes plus mmap'd chunks), which leaves the map
- * out, as the kernel can drop those pages at any time; used_memory_rss is
- * what the process really has resident, map included. Over maxmemory, the
- * cron gives RAM back, never data: it forces a checkpoint (the memtable
- * drains into LMDB), lowers the access table's bound, returns free heap to
- * the kernel (malloc_trim) and, when the resident set is over, unmaps LMDB's
- * resident pages (madvise(MADV_DONTNEED)), which later reads fault back in
- * from the page cache or disk.
+ * RAM. What lodis holds is malloc'd memory (memtables, the store's clean
+ * cache, client buffers, the RAM tier's access table, scripts) plus LMDB's
+ * map, whose resident pages are clean pages of the data file. used_memory
+ * is the allocator's figure (mallinfo2: in-use arena bytes plus mmap'd
+ * chunks), which leaves the map out, as the kernel can drop those pages at
+ * any time; used_memory_rss is what the process really has resident, map
+ * included.
  *
- * The clean cache of the store (values read from LMDB, storage/objcache.h)
- * takes what the rest leaves: its bound is maxmemory less a sixteenth of
- * headroom less everything else malloc holds (at its recent peak, so the
- * cache does not grow into room a memtable will take again before the next
- * checkpoint). It is the first thing to shrink when the heap grows, and the
- * measures above start only once it cannot cover the excess. Without
- * maxmemory it is bounded to a quarter of physical memory.
+ * The clean cache (values read from LMDB, storage/objcache.h) takes what
+ * the rest leaves: its bound is maxmemory less a sixteenth of headroom less
+ * everything else malloc holds (at its recent peak, so the cache does not
+ * grow into room a memtable will take again before the next checkpoint).
+ * It is the first thing to shrink when the heap grows. If the heap is over
+ * maxmemory all the same, the cron gives RAM back, never data: it forces a
+ * checkpoint (the memtable drains into LMDB), lowers the access table's
+ * bound and returns free heap to the kernel (malloc_trim). Without
+ * maxmemory the cache is bounded to a quarter of physical memory.
  *
- * LMDB's mapped pages may add up to MAP_SLACK to the resident set before
- * they are unmapped: unmapping costs every later read of those pages a
- * fault, and the hot values are in the cache anyway. maxmemory also bounds the memtable budget (a
- * sixteenth of it: active plus frozen memtables may reach four budgets
- * before backpressure), the entries per checkpoint (a sixteenth of it in
- * LMDB pages, twice that with backpressure; LMDB keeps the largest
- * transaction's dirty pages malloc'd for reuse) and the access table (a
- * sixteenth). Together about 0.6 x maxmemory, leaving the rest for client
- * buffers, scripts and LMDB's resident map.
+ * LMDB's mapped pages may add up to MAP_SLACK to the resident set; past
+ * that they are unmapped (madvise(MADV_DONTNEED)) and later reads fault
+ * them back in from the page cache or the disk. Unmapping costs every later
+ * read of those pages a fault, and the hot values are in the cache anyway.
+ *
+ * maxmemory also bounds the parts that would otherwise grow with the load:
+ * the memtable budget (a sixteenth of it: active plus frozen memtables may
+ * reach four budgets before backpressure), the entries per checkpoint (a
+ * sixteenth of it in LMDB pages, twice that with backpressure; LMDB keeps
+ * the largest transaction's dirty pages malloc'd for reuse) and the access
+ * table (a sixteenth).
  *
  * Disk. maxdisk bounds the dataset; storage/evict.c measures it and deletes
  * keys by maxmemory-policy. Here: call it before each command (as Redis
@@ -190,12 +190,12 @@ static void maxmemory_cron(void) {
         mem_purge();
     }
     /* Unmapping costs every later read of those pages a minor fault: only
-     * past MAP_SLACK over maxmemory, at most once a second unless twice
-     * that. */
+     * past MAP_SLACK over maxmemory, at most once a second unless 1.5 times
+     * that (a read's fault maps up to 16 pages: RSS can climb fast). */
     static int64_t last_release;
     int64_t now = mstime();
     if (rss > cfg.maxmemory + MAP_SLACK && file > 0 &&
-        (now - last_release >= 1000 || rss > cfg.maxmemory + 2 * MAP_SLACK)) {
+        (now - last_release >= 1000 || rss > cfg.maxmemory + MAP_SLACK * 3 / 2)) {
         last_release = now;
         if (store_release_map(srv.st) == ST_OK) stats.map_releases++;
         else server_log(3, "madvise of LMDB's map failed: %s", strerror(errno));
