@@ -10,10 +10,16 @@
  * included.
  *
  * The clean cache (values read from LMDB, storage/objcache.h) takes what
- * the rest leaves: its bound is maxmemory less a sixteenth of headroom less
- * everything else malloc holds (at its recent peak, so the cache does not
- * grow into room a memtable will take again before the next checkpoint).
- * It is the first thing to shrink when the heap grows. If the heap is over
+ * the rest leaves, up to half of maxmemory: its bound is maxmemory less a
+ * sixteenth of headroom less everything else malloc holds (at its recent
+ * peak, so the cache does not grow into room a memtable will take again
+ * before the next checkpoint). It is the first thing to shrink when the
+ * heap grows. Why half: where RAM is capped (a cgroup counting the page
+ * cache too), what the cache takes the page cache loses, and LMDB's pages
+ * serve keys that sit together in key order about as well as the cache
+ * does; where hot keys are scattered the cache is several times denser.
+ * Measured (docs/storage.md): giving it all the room won on scattered keys
+ * but lost HGET and ZADD throughput to the smaller page cache. If the heap is over
  * maxmemory all the same, the cron gives RAM back, never data: it forces a
  * checkpoint (the memtable drains into LMDB), lowers the access table's
  * bound and returns free heap to the kernel (malloc_trim). Without
@@ -138,7 +144,9 @@ static void cache_bound(int reset) {
     if (reset || other >= other_peak) other_peak = other;
     else other_peak = other_peak - other > decay ? other_peak - decay : other;
     uint64_t room = cfg.maxmemory - cfg.maxmemory / 16;
-    store_cache_set_max(srv.st, room > other_peak ? (size_t)(room - other_peak) : 0);
+    uint64_t max = room > other_peak ? room - other_peak : 0;
+    if (max > cfg.maxmemory / 2) max = cfg.maxmemory / 2;
+    store_cache_set_max(srv.st, (size_t)max);
 }
 
 void maxmemory_apply(void) {
