@@ -94,9 +94,12 @@ def test_info_memory_fields(server_factory):
     for f in ("used_memory", "used_memory_rss", "used_memory_peak", "used_memory_dataset",
               "used_memory_overhead", "used_memory_startup", "mem_fragmentation_ratio",
               "lodis_memtable_bytes", "lodis_tier_entries", "lodis_tier_bytes",
-              "lodis_tier_memtable_hits", "lodis_tier_lmdb_reads", "lodis_disk_used"):
+              "lodis_tier_memtable_hits", "lodis_tier_lmdb_reads", "lodis_tier_cache_entries",
+              "lodis_tier_cache_bytes", "lodis_tier_cache_max", "lodis_tier_cache_hits",
+              "lodis_tier_cache_misses", "lodis_tier_cache_evictions", "lodis_disk_used"):
         assert f in mem, f
     assert mem["maxmemory"] == 64 * 1024 * 1024
+    assert 0 < mem["lodis_tier_cache_max"] <= 32 * 1024 * 1024  # at most half of maxmemory
     assert mem["maxmemory_human"] == "64.00M"
     assert mem["maxmemory_policy"] == "allkeys-lfu"
     assert mem["lodis_maxdisk"] == 1024 ** 3
