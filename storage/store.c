@@ -135,6 +135,7 @@ void store_rtxn_drop(store *s) {
  * so puts go through one cursor per DBI: LMDB's cursor keeps its leaf page
  * and skips the root-to-leaf descent while keys stay within it. */
 static int apply_memtable(store *s, memtable *m, uint64_t gen) {
+    mt_link(m, -1); /* the new keys of the last generation, sorted here */
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) return store_mdb_rc(rc);
