@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* malloc headers and the node fields; the hash slots (16 bytes at half
+ * load) and pending pointer are the 4 * sizeof(void *) added per node. */
 #define NODE_OVERHEAD 48
 
 static mt_node *node_new(int level, const void *k, size_t klen) {
@@ -53,27 +55,22 @@ static inline uint32_t htag_of(int list, uint64_t h) {
 
 static int hidx_grow(memtable *m) {
     size_t ncap = m->hcap ? m->hcap * 2 : 4096;
-    mt_node **old = m->hidx;
-    uint32_t *oldt = m->htag;
+    struct mt_slot *old = m->hidx;
     size_t ocap = m->hcap;
     m->hidx = calloc(ncap, sizeof *m->hidx);
-    m->htag = malloc(ncap * sizeof *m->htag);
-    if (!m->hidx || !m->htag) {
-        free(m->hidx);
-        free(m->htag);
+    if (!m->hidx) {
         m->hidx = old;
-        m->htag = oldt;
         return -1;
     }
     m->hcap = ncap;
     m->hcount = 0;
     for (size_t i = 0; i < ocap; i++) {
-        if (!old[i]) continue;
-        int list = (int)(oldt[i] & 0xff);
-        hidx_insert(m, list, old[i], hkey(list, mt_key(old[i]), old[i]->klen));
+        mt_node *n = old[i].node;
+        if (!n) continue;
+        int list = (int)(old[i].tag & 0xff);
+        hidx_insert(m, list, n, hkey(list, mt_key(n), n->klen));
     }
     free(old);
-    free(oldt);
     return 0;
 }
 
@@ -81,9 +78,9 @@ static int hidx_insert(memtable *m, int list, mt_node *node, uint64_t h) {
     if ((m->hcount + 1) * 2 > m->hcap && hidx_grow(m) != 0) return -1;
     size_t mask = m->hcap - 1;
     size_t i = h & mask;
-    while (m->hidx[i]) i = (i + 1) & mask;
-    m->hidx[i] = node;
-    m->htag[i] = htag_of(list, h);
+    while (m->hidx[i].node) i = (i + 1) & mask;
+    m->hidx[i].node = node;
+    m->hidx[i].tag = htag_of(list, h);
     m->hcount++;
     return 0;
 }
@@ -92,9 +89,9 @@ static mt_node *find_h(const memtable *m, int list, const void *k, size_t klen, 
     if (!m->hcap) return NULL;
     size_t mask = m->hcap - 1;
     uint32_t tag = htag_of(list, h);
-    for (size_t i = h & mask; m->hidx[i]; i = (i + 1) & mask) {
-        if (m->htag[i] != tag) continue;
-        mt_node *n = m->hidx[i];
+    for (size_t i = h & mask; m->hidx[i].node; i = (i + 1) & mask) {
+        if (m->hidx[i].tag != tag) continue;
+        mt_node *n = m->hidx[i].node;
         if (n->klen == klen && memcmp(mt_key(n), k, klen) == 0) return n;
     }
     return NULL;
@@ -129,7 +126,6 @@ static void free_node(mt_node *n) {
 void mt_free(memtable *m) {
     if (!m) return;
     free(m->hidx);
-    free(m->htag);
     for (int i = 0; i < m->nlists; i++) {
         mt_list *l = &m->lists[i];
         for (uint32_t j = 0; j < l->npend; j++) free_node(l->pend[j]);
@@ -210,7 +206,7 @@ int mt_put(memtable *m, int list, const void *k, size_t klen, const void *v, siz
     __atomic_store_n(&l->npend, l->npend + 1, __ATOMIC_RELEASE);
     l->count++;
     m->entries++;
-    m->bytes += NODE_OVERHEAD + 2 * sizeof(void *) + klen + n->vlen + (size_t)lvl * sizeof(void *);
+    m->bytes += NODE_OVERHEAD + 4 * sizeof(void *) + klen + n->vlen + (size_t)lvl * sizeof(void *);
     return 0;
 }
 

@@ -45,8 +45,10 @@ typedef struct memtable {
     /* Hash index over all nodes of all lists, for point lookups and
      * overwrites without a skiplist search: open addressing, linear probing,
      * never shrinks (nodes are never removed before the memtable is freed). */
-    mt_node **hidx;
-    uint32_t *htag; /* per slot: hash bits (high 24) and list (low 8) */
+    struct mt_slot {
+        mt_node *node;
+        uint32_t tag; /* hash bits (high 24) and list (low 8) */
+    } *hidx;          /* slot and tag together: one cache line per probe */
     size_t hcap, hcount;
     uint64_t bytes;   /* approximate heap bytes held */
     uint64_t entries;
