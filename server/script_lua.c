@@ -11,7 +11,7 @@
  * one WAL record: atomic in memory and across crashes.
  * Libraries: base (without loadfile/dofile), table, string, math (with
  * Redis's deterministic random), debug, bit, cjson (cJSON for decoding),
- * struct. Not here: cmsgpack, the script debugger.
+ * cmsgpack (lua_cmsgpack.c), struct. Not here: the script debugger.
  *
  * Time limit: a count hook runs every HOOK_INSTRUCTIONS VM instructions.
  * Once a script (or function) has run for busy-reply-threshold ms it is
@@ -38,6 +38,7 @@
 #include <lualib.h>
 
 #include "server/cmdtable.h"
+#include "server/lua_cmsgpack.h"
 #include "server/config.h"
 #include "server/maxmemory.h"
 #include "server/reply.h"
@@ -819,8 +820,8 @@ static void protect_globals(lua_State *Ls) {
     lua_setfield(Ls, -2, "__mode");
     lua_setmetatable(Ls, -2);
     lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
-    static const char *const libs[] = {"redis", "cjson", "bit", "struct", "string",
-                                       "math",  "table", "debug", NULL};
+    static const char *const libs[] = {"redis", "cjson", "cmsgpack", "bit",   "struct",
+                                       "string", "math", "table",   "debug", NULL};
     for (int i = 0; libs[i]; i++) {
         lua_getglobal(Ls, libs[i]);
         if (lua_istable(Ls, -1)) {
@@ -912,6 +913,7 @@ static void vm_create(void) {
     lua_pop(L, 1);
     open_bit(L);
     open_cjson(L);
+    lua_open_cmsgpack(L);
     open_struct(L);
 
     lua_newtable(L);
