@@ -145,3 +145,62 @@ def test_precompiled_chunks_are_refused_like_redis(r, reference):
 
     assert run(r) == run(reference)
     assert run(r)[0].startswith("error: user_script:1: attempt to call a nil value")
+
+
+# Blocking commands with a timeout of 0 (forever): inside MULTI/EXEC they
+# must not wait, but act at once (pop what is there, else nil / empty), as
+# in Redis. Scripts may not call the blocking list and sorted-set commands
+# at all (Redis 7 flags them noscript), and XREAD / XREADGROUP refuse the
+# BLOCK option there.
+BLOCKING = [
+    ["BLPOP", "l", 0], ["BRPOP", "l", "l2", 0], ["BRPOPLPUSH", "l", "d", 0],
+    ["BLMOVE", "l", "d", "LEFT", "RIGHT", 0], ["BLMPOP", 0, 2, "l", "l2", "RIGHT", "COUNT", 2],
+    ["BZPOPMIN", "z", 0], ["BZPOPMAX", "z", "z2", 0], ["BZMPOP", 0, 1, "z", "MAX", "COUNT", 3],
+    ["XREAD", "BLOCK", 0, "STREAMS", "s", "$"], ["xread", "BLOCK", 0, "STREAMS", "s", "0"],
+    ["XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "NOACK", "STREAMS", "s", "0"],
+    ["BLPOP", "l", -1],
+]
+
+
+def _blocking_outcomes(cli):
+    out = []
+    for data in (False, True):
+        for cmd in BLOCKING:
+            for mode in ("multi", "script"):
+                cli.flushall()
+                cli.xadd("s", {"f": "v"}, id="1-1")
+                cli.xgroup_create("s", "g", id="0" if data else "$")
+                if data:
+                    cli.rpush("l", "a", "b", "c")
+                    cli.zadd("z", {"m1": 1, "m2": 2})
+                try:
+                    if mode == "multi":
+                        p = cli.pipeline(transaction=True)
+                        p.execute_command(*cmd)
+                        p.execute_command("PING")
+                        got = p.execute(raise_on_error=False)
+                    else:
+                        body = "return redis.pcall(%s)" % ",".join("'%s'" % a for a in cmd)
+                        got = cli.eval(body, 0)
+                except redis.ResponseError as e:
+                    got = "error: " + str(e).split(" script:")[0]
+                out.append((data, mode, cmd, repr(got), cli.lrange("l", 0, -1),
+                            cli.lrange("d", 0, -1), cli.zrange("z", 0, -1),
+                            cli.xinfo_groups("s")))
+    return out
+
+
+def test_blocking_commands_do_not_block_in_scripts_and_multi(r, reference):
+    r.rpush("l", "x")
+    with pytest.raises(redis.ResponseError, match="This Redis command is not allowed from script"):
+        r.eval("return redis.call('BLPOP', 'nothing', 0)", 0)
+    p = r.pipeline(transaction=True)
+    p.blpop(["nothing"], 0).blpop(["l"], 0)
+    assert p.execute() == [None, (b"l", b"x")]
+    with pytest.raises(redis.ResponseError, match="XREAD command is not allowed with BLOCK"):
+        r.eval("return redis.call('XREAD', 'BLOCK', 0, 'STREAMS', 's', '$')", 0)
+    if reference is None:
+        pytest.skip("redis-server not installed")
+    mine, theirs = _blocking_outcomes(r), _blocking_outcomes(reference)
+    assert [a for a, b in zip(mine, theirs) if a != b] == []
