@@ -933,3 +933,20 @@ void fcall_command(client *c) {
 void fcall_ro_command(client *c) {
     fcall_generic(c, 1);
 }
+
+void function_mem(script_mem *m) {
+    m->vm_functions = script_lua_vm_bytes(FL);
+    m->nlibraries = nlibs;
+    m->nfunctions = 0;
+    m->functions_bytes = 0;
+    for (int i = 0; i < nlibs; i++) {
+        const fn_lib *l = libs[i];
+        m->nfunctions += l->nfns;
+        m->functions_bytes += (long long)(sizeof *l + strlen(l->name) + 1 + l->len);
+        for (int j = 0; j < l->nfns; j++) {
+            const fn_func *f = &l->fns[j];
+            m->functions_bytes += (long long)(sizeof *f + strlen(f->name) + 1);
+            if (f->desc) m->functions_bytes += (long long)strlen(f->desc) + 1;
+        }
+    }
+}

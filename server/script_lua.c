@@ -63,6 +63,9 @@ static struct {
 static int run_readonly;     /* EVAL_RO, or a no-writes shebang */
 static uint64_t rand_x = 0x1234ABCD330EULL; /* rand48 state: not reset between scripts */
 static buf jbuf;             /* cjson.encode output */
+/* The script cache, for INFO: entries and bytes (body + sha; the compiled
+ * functions are in the VM's heap, counted by Lua). */
+static long long cached_scripts, cached_bytes;
 
 #define SCRIPT_FLAG_SHEBANG   1
 #define SCRIPT_FLAG_NO_WRITES 2
@@ -978,6 +981,17 @@ void script_lua_reset(void) {
     if (!L) return;
     lua_close(L);
     vm_create();
+    cached_scripts = cached_bytes = 0;
+}
+
+long long script_lua_vm_bytes(lua_State *Ls) {
+    return Ls ? (long long)lua_gc(Ls, LUA_GCCOUNT, 0) * 1024 + lua_gc(Ls, LUA_GCCOUNTB, 0) : 0;
+}
+
+void script_lua_mem(script_mem *m) {
+    m->vm_eval = script_lua_vm_bytes(L);
+    m->cached_scripts = cached_scripts;
+    m->scripts_eval = cached_bytes;
 }
 
 int script_lua_running(void) {
@@ -1061,6 +1075,8 @@ int script_lua_load(client *c, const char *body, size_t len, char sha[41]) {
     lua_pushinteger(L, flags);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
+    cached_scripts++;
+    cached_bytes += (long long)len + 41;
     return 0;
 }
 

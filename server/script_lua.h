@@ -49,4 +49,17 @@ struct lua_State *script_lua_new_vm(void);
 void script_lua_call_fn(client *c, struct lua_State *Ls, const char *name, const arg *keys,
                         int nkeys, const arg *args, int nargs, int readonly);
 
+/* INFO memory's scripting fields: the EVAL interpreter and its script
+ * cache (script_lua_mem), the functions' interpreter and libraries
+ * (function_mem, cmd_function.c). Byte counts are the Lua heaps as Lua
+ * counts them and the cached code with its names. */
+typedef struct script_mem {
+    long long vm_eval, scripts_eval, cached_scripts;
+    long long vm_functions, functions_bytes, nfunctions, nlibraries;
+} script_mem;
+void script_lua_mem(script_mem *m);
+void function_mem(script_mem *m);
+/* Lua's count of Ls's heap in bytes (0 for NULL). */
+long long script_lua_vm_bytes(struct lua_State *Ls);
+
 #endif

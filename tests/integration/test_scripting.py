@@ -204,3 +204,51 @@ def test_blocking_commands_do_not_block_in_scripts_and_multi(r, reference):
         pytest.skip("redis-server not installed")
     mine, theirs = _blocking_outcomes(r), _blocking_outcomes(reference)
     assert [a for a, b in zip(mine, theirs) if a != b] == []
+
+
+SCRIPT_INFO_FIELDS = [
+    "used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human",
+    "used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
+    "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total",
+    "used_memory_vm_total_human", "used_memory_functions", "used_memory_scripts",
+    "used_memory_scripts_human",
+]
+
+
+def test_info_memory_scripting_fields(r, reference):
+    """INFO memory has Redis 7.0's scripting fields, in its order, with
+    values that follow the cache: EVAL and SCRIPT LOAD add a script once,
+    SCRIPT FLUSH empties it; FUNCTION LOAD / FLUSH count libraries."""
+    def fields(cli):
+        return [n for n in cli.info("memory") if n in SCRIPT_INFO_FIELDS]
+
+    assert fields(r) == SCRIPT_INFO_FIELDS
+    if reference is not None:
+        assert fields(reference) == SCRIPT_INFO_FIELDS
+    r.script_flush()
+    info = r.info("memory")
+    assert info["number_of_cached_scripts"] == 0
+    assert info["used_memory_scripts_eval"] == 0
+    assert info["used_memory_vm_eval"] > 0
+    assert info["used_memory_lua"] == info["used_memory_vm_eval"]
+    r.script_load("return 'a'")
+    r.eval("return 'b'", 0)
+    r.eval("return 'b'", 0)
+    info = r.info("memory")
+    assert info["number_of_cached_scripts"] == 2
+    assert info["used_memory_scripts_eval"] >= len("return 'a'") + len("return 'b'")
+    assert info["used_memory_vm_total"] == (info["used_memory_vm_eval"]
+                                            + info["used_memory_vm_functions"])
+    r.execute_command("FUNCTION", "LOAD", "#!lua name=infolib\n"
+                      "redis.register_function('f1', function() return 1 end)\n"
+                      "redis.register_function('f2', function() return 2 end)")
+    info = r.info("memory")
+    assert (info["number_of_functions"], info["number_of_libraries"]) == (2, 1)
+    assert info["used_memory_functions"] > 0
+    assert info["used_memory_scripts"] == (info["used_memory_scripts_eval"]
+                                           + info["used_memory_functions"])
+    r.script_flush()
+    r.execute_command("FUNCTION", "FLUSH")
+    info = r.info("memory")
+    assert (info["number_of_cached_scripts"], info["number_of_functions"],
+            info["number_of_libraries"], info["used_memory_functions"]) == (0, 0, 0, 0)
