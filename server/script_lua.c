@@ -446,6 +446,13 @@ static int redis_call_generic(lua_State *Ls, int raise) {
         int t = lua_type(Ls, i);
         if (t != LUA_TSTRING && t != LUA_TNUMBER)
             err = "Lua redis lib command arguments must be strings or integers";
+        if (t == LUA_TNUMBER) {
+            /* 17 digits as Redis (Lua's own tostring keeps 14): 2^53-1 stays exact. */
+            char nb[64];
+            snprintf(nb, sizeof nb, "%.17g", (double)lua_tonumber(Ls, i));
+            lua_pushstring(Ls, nb);
+            lua_replace(Ls, i);
+        }
     }
     if (!err) {
         if (argc > call_argv_cap) {
@@ -541,11 +548,23 @@ static int l_sha1hex(lua_State *Ls) {
 static int l_error_reply(lua_State *Ls) {
     if (lua_gettop(Ls) != 1 || lua_type(Ls, 1) != LUA_TSTRING)
         goto bad;
+    /* Redis's form: "-CODE msg" keeps its code, a text without a code
+     * (or without a space after it) gets "ERR "; newlines around the
+     * message go. */
     size_t n;
     const char *s = lua_tolstring(Ls, 1, &n);
     if (n && s[0] == '-') s++, n--;
+    const char *sp = memchr(s, ' ', n);
+    const char *msg = sp ? sp + 1 : s;
+    size_t mlen = n - (size_t)(msg - s);
+    while (mlen && (*msg == '\r' || *msg == '\n')) msg++, mlen--;
+    while (mlen && (msg[mlen - 1] == '\r' || msg[mlen - 1] == '\n')) mlen--;
     lua_newtable(Ls);
-    lua_pushlstring(Ls, s, n);
+    if (sp) lua_pushlstring(Ls, s, (size_t)(sp - s));
+    else lua_pushliteral(Ls, "ERR");
+    lua_pushliteral(Ls, " ");
+    lua_pushlstring(Ls, msg, mlen);
+    lua_concat(Ls, 3);
     lua_setfield(Ls, -2, "err");
     return 1;
 bad: /* returned, not raised, as Redis does */

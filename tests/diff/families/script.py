@@ -99,6 +99,11 @@ SCRIPTS = [
     "return cmsgpack.unpack('\\196\\1a')",
     "return cmsgpack.unpack('\\147\\1')",
     "return cmsgpack.pack()",
+    "redis.call('SET', KEYS[1] or 'k', 9007199254740991) return redis.call('GET', KEYS[1] or 'k')",
+    "return {redis.call('ECHO', 0.1), redis.call('ECHO', -0.0), redis.call('ECHO', 2^70)}",
+    "return redis.error_reply('')",
+    "local t = redis.error_reply('-x') return t.err",
+    "return redis.error_reply('\\nMYCODE text\\r\\n')",
     "return tostring(1e15) .. ' ' .. tostring(0.1)",
 ]
 
