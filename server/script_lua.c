@@ -26,6 +26,7 @@
 #include "server/script_lua.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1367,6 +1368,21 @@ static void open_bit(lua_State *Ls) {
  * raised half-way leaks nothing. */
 static buf jbuf;
 
+/* lua-cjson's settings (cjson.encode_max_depth() and the rest), one set per
+ * interpreter as a userdata upvalue of every cjson function; they last
+ * until the interpreter goes (SCRIPT FLUSH), as in Redis. */
+typedef struct json_cfg {
+    int sparse_convert, sparse_ratio, sparse_safe;
+    int encode_max_depth, decode_max_depth, precision;
+    int keep_buffer, encode_invalid, decode_invalid; /* encode_invalid 2: as null */
+} json_cfg;
+
+static const json_cfg *jcfg; /* the settings of the running encode/decode */
+
+static json_cfg *json_cfg_of(lua_State *Ls) {
+    return lua_touserdata(Ls, lua_upvalueindex(1));
+}
+
 static void json_string(buf *b, const char *s, size_t n) {
     buf_append(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
@@ -1389,8 +1405,15 @@ static void json_string(buf *b, const char *s, size_t n) {
 }
 
 static void json_number(lua_State *Ls, buf *b, double d) {
-    if (isnan(d) || isinf(d)) luaL_error(Ls, "Cannot serialise number: must not be NaN or Inf");
-    buf_printf(b, "%.14g", d);
+    if (isnan(d) || isinf(d)) {
+        if (jcfg->encode_invalid == 0)
+            luaL_error(Ls, "Cannot serialise number: must not be NaN or Inf");
+        if (jcfg->encode_invalid == 2 || isnan(d)) {
+            buf_append_cstr(b, jcfg->encode_invalid == 2 ? "null" : "nan");
+            return;
+        }
+    }
+    buf_printf(b, "%.*g", jcfg->precision, d);
 }
 
 /* Array length if the table is an array (positive integer keys only), 0 if
@@ -1412,15 +1435,19 @@ static int json_array_len(lua_State *Ls, int idx) {
         lua_pop(Ls, 1);
         return -1;
     }
-    if (max > 10 && max > items * 2)
-        luaL_error(Ls, "Cannot serialise table: excessively sparse array");
+    if (jcfg->sparse_ratio > 0 && max > jcfg->sparse_safe && max > items * jcfg->sparse_ratio) {
+        if (!jcfg->sparse_convert)
+            luaL_error(Ls, "Cannot serialise table: excessively sparse array");
+        return -1;
+    }
     return (int)max;
 }
 
 static void json_encode_value(lua_State *Ls, int idx, int depth);
 
 static void json_encode_table(lua_State *Ls, int idx, int depth) {
-    if (depth > 1000) luaL_error(Ls, "Cannot serialise, excessive nesting (%d)", depth);
+    if (depth > jcfg->encode_max_depth)
+        luaL_error(Ls, "Cannot serialise, excessive nesting (%d)", depth);
     luaL_checkstack(Ls, 6, "json");
     int len = json_array_len(Ls, idx);
     if (len > 0) {
@@ -1446,7 +1473,7 @@ static void json_encode_table(lua_State *Ls, int idx, int depth) {
             const char *k = lua_tolstring(Ls, -2, &n);
             json_string(&jbuf, k, n);
         } else if (kt == LUA_TNUMBER) {
-            buf_printf(&jbuf, "\"%.14g\"", lua_tonumber(Ls, -2));
+            buf_printf(&jbuf, "\"%.*g\"", jcfg->precision, lua_tonumber(Ls, -2));
         } else {
             luaL_error(Ls, "Cannot serialise table: table key must be a number or string");
         }
@@ -1483,13 +1510,15 @@ static void json_encode_value(lua_State *Ls, int idx, int depth) {
 static int l_cjson_encode(lua_State *Ls) {
     luaL_argcheck(Ls, lua_gettop(Ls) == 1, 1, "expected 1 argument");
     buf_clear(&jbuf);
+    jcfg = json_cfg_of(Ls);
     json_encode_value(Ls, 1, 0);
     lua_pushlstring(Ls, jbuf.p ? jbuf.p : "", jbuf.len);
     return 1;
 }
 
 static void json_to_lua(lua_State *Ls, const cJSON *j, int depth) {
-    if (depth > 1000) luaL_error(Ls, "Found too many nested data structures (%d)", depth);
+    if ((cJSON_IsArray(j) || cJSON_IsObject(j)) && depth + 1 > jcfg->decode_max_depth)
+        luaL_error(Ls, "Found too many nested data structures (%d)", depth + 1);
     luaL_checkstack(Ls, 4, "json");
     if (cJSON_IsNull(j)) lua_pushlightuserdata(Ls, NULL);
     else if (cJSON_IsFalse(j)) lua_pushboolean(Ls, 0);
@@ -1520,37 +1549,127 @@ static int l_cjson_decode(lua_State *Ls) {
     size_t n;
     const char *s = luaL_checklstring(Ls, 1, &n);
     const char *endp = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(s, n, &endp, 0);
+    /* The tree is held by a userdata whose __gc frees it, so an error raised
+     * while converting (nesting too deep, Lua stack full) leaks nothing. */
+    cJSON **box = lua_newuserdata(Ls, sizeof *box);
+    *box = NULL;
+    lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_cjson_box");
+    lua_setmetatable(Ls, -2);
+    cJSON *j = *box = cJSON_ParseWithLengthOpts(s, n, &endp, 0);
     if (!j) {
         size_t at = endp && endp >= s ? (size_t)(endp - s) + 1 : 1;
         if (at > n) return luaL_error(Ls, "Expected value but found T_END at character %d", (int)at);
         return luaL_error(Ls, "Expected value but found invalid token at character %d", (int)at);
     }
-    /* Our own cleanup on error: convert under pcall would be heavier; the
-     * tree is freed before any Lua error can be raised by conversion of
-     * well-formed input, except depth errors (rare). */
+    jcfg = json_cfg_of(Ls);
     json_to_lua(Ls, j, 0);
     cJSON_Delete(j);
+    *box = NULL;
     return 1;
 }
 
-static int l_cjson_cfg(lua_State *Ls) {
-    (void)Ls;
+static int l_cjson_box_gc(lua_State *Ls) {
+    cJSON **box = lua_touserdata(Ls, 1);
+    if (*box) cJSON_Delete(*box);
+    *box = NULL;
     return 0;
+}
+
+/* lua-cjson's option readers: nil leaves the setting, the reply is the
+ * setting's value after the call. */
+static int json_int_option(lua_State *Ls, int i, int *setting, int min, int max) {
+    if (!lua_isnil(Ls, i)) {
+        int v = luaL_checkint(Ls, i);
+        char msg[64];
+        snprintf(msg, sizeof msg, "expected integer between %d and %d", min, max);
+        luaL_argcheck(Ls, min <= v && v <= max, 1, msg);
+        *setting = v;
+    }
+    lua_pushinteger(Ls, *setting);
+    return 1;
+}
+
+/* options: NULL for off/on; true means option 1. */
+static int json_enum_option(lua_State *Ls, int i, int *setting, const char *const *options) {
+    static const char *const onoff[] = {"off", "on", NULL};
+    if (!options) options = onoff;
+    if (!lua_isnil(Ls, i)) {
+        if (lua_isboolean(Ls, i)) *setting = lua_toboolean(Ls, i);
+        else *setting = luaL_checkoption(Ls, i, NULL, options);
+    }
+    if (*setting <= 1) lua_pushboolean(Ls, *setting);
+    else lua_pushstring(Ls, options[*setting]);
+    return 1;
+}
+
+/* Each setter takes at most its own arguments, as lua-cjson checks. */
+static json_cfg *json_cfg_args(lua_State *Ls, int max) {
+    luaL_argcheck(Ls, lua_gettop(Ls) <= max, max + 1, "found too many arguments");
+    lua_settop(Ls, max);
+    return json_cfg_of(Ls);
+}
+
+static int l_cjson_sparse(lua_State *Ls) {
+    json_cfg *jc = json_cfg_args(Ls, 3);
+    json_enum_option(Ls, 1, &jc->sparse_convert, NULL);
+    json_int_option(Ls, 2, &jc->sparse_ratio, 0, INT_MAX);
+    json_int_option(Ls, 3, &jc->sparse_safe, 0, INT_MAX);
+    return 3;
+}
+
+static int l_cjson_encode_depth(lua_State *Ls) {
+    return json_int_option(Ls, 1, &json_cfg_args(Ls, 1)->encode_max_depth, 1, INT_MAX);
+}
+
+static int l_cjson_decode_depth(lua_State *Ls) {
+    return json_int_option(Ls, 1, &json_cfg_args(Ls, 1)->decode_max_depth, 1, INT_MAX);
+}
+
+static int l_cjson_precision(lua_State *Ls) {
+    return json_int_option(Ls, 1, &json_cfg_args(Ls, 1)->precision, 1, 14);
+}
+
+static int l_cjson_keep_buffer(lua_State *Ls) {
+    return json_enum_option(Ls, 1, &json_cfg_args(Ls, 1)->keep_buffer, NULL);
+}
+
+static int l_cjson_encode_invalid(lua_State *Ls) {
+    static const char *const opts[] = {"off", "on", "null", NULL};
+    return json_enum_option(Ls, 1, &json_cfg_args(Ls, 1)->encode_invalid, opts);
+}
+
+/* Stored only: cJSON never accepts nan / inf / hex numbers. */
+static int l_cjson_decode_invalid(lua_State *Ls) {
+    return json_enum_option(Ls, 1, &json_cfg_args(Ls, 1)->decode_invalid, NULL);
 }
 
 static void open_cjson(lua_State *Ls) {
     static const luaL_Reg fns[] = {{"encode", l_cjson_encode},
                                    {"decode", l_cjson_decode},
-                                   {"encode_sparse_array", l_cjson_cfg},
-                                   {"encode_max_depth", l_cjson_cfg},
-                                   {"decode_max_depth", l_cjson_cfg},
-                                   {"encode_number_precision", l_cjson_cfg},
-                                   {"encode_keep_buffer", l_cjson_cfg},
-                                   {"encode_invalid_numbers", l_cjson_cfg},
-                                   {"decode_invalid_numbers", l_cjson_cfg},
+                                   {"encode_sparse_array", l_cjson_sparse},
+                                   {"encode_max_depth", l_cjson_encode_depth},
+                                   {"decode_max_depth", l_cjson_decode_depth},
+                                   {"encode_number_precision", l_cjson_precision},
+                                   {"encode_keep_buffer", l_cjson_keep_buffer},
+                                   {"encode_invalid_numbers", l_cjson_encode_invalid},
+                                   {"decode_invalid_numbers", l_cjson_decode_invalid},
                                    {NULL, NULL}};
-    luaL_register(Ls, "cjson", fns);
+    /* lua-cjson's defaults. */
+    json_cfg *jc = lua_newuserdata(Ls, sizeof *jc);
+    *jc = (json_cfg){.sparse_convert = 0,
+                      .sparse_ratio = 2,
+                      .sparse_safe = 10,
+                      .encode_max_depth = 1000,
+                      .decode_max_depth = 1000,
+                      .precision = 14,
+                      .keep_buffer = 1,
+                      .encode_invalid = 0,
+                      .decode_invalid = 1};
+    luaL_openlib(Ls, "cjson", fns, 1);
+    lua_newtable(Ls);
+    lua_pushcfunction(Ls, l_cjson_box_gc);
+    lua_setfield(Ls, -2, "__gc");
+    lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_cjson_box");
     lua_pushlightuserdata(Ls, NULL);
     lua_setfield(Ls, -2, "null");
     lua_pushliteral(Ls, "lua-cjson");

@@ -252,3 +252,47 @@ def test_info_memory_scripting_fields(r, reference):
     info = r.info("memory")
     assert (info["number_of_cached_scripts"], info["number_of_functions"],
             info["number_of_libraries"], info["used_memory_functions"]) == (0, 0, 0, 0)
+
+
+# cjson's settings: each returns its value, checks its argument and changes
+# what encode / decode do (restored by every script that changes one).
+CJSON_CFG_SCRIPTS = [l for l in r"""
+return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision(), tostring(cjson.encode_keep_buffer()), tostring(cjson.encode_invalid_numbers()), tostring(cjson.decode_invalid_numbers())}
+return {cjson.encode_sparse_array()}
+cjson.encode_max_depth(1) local ok, e = pcall(cjson.encode, {a={1}}) cjson.encode_max_depth(1000) return {tostring(ok), e}
+cjson.encode_max_depth(2) local ok, e = pcall(cjson.encode, {a={1}}) cjson.encode_max_depth(1000) return {tostring(ok), e}
+cjson.decode_max_depth(2) local ok, e = pcall(cjson.decode, '[[1]]') cjson.decode_max_depth(1000) return {tostring(ok), type(e)}
+local ok, e = pcall(cjson.encode, {num1=0/0}) return {tostring(ok), e}
+cjson.encode_invalid_numbers(true) local ok, e = pcall(cjson.encode, {0/0, 1/0, -1/0}) cjson.encode_invalid_numbers(false) return {tostring(ok), e}
+cjson.encode_invalid_numbers("null") local ok, e = pcall(cjson.encode, {0/0, 1/0}) local r = cjson.encode_invalid_numbers() cjson.encode_invalid_numbers(false) return {tostring(ok), e, r}
+return cjson.encode_invalid_numbers("bogus")
+return cjson.encode_max_depth(0)
+return cjson.encode_max_depth(1, 2)
+cjson.encode_number_precision(3) local e = cjson.encode({3.14159, [5] = 2}) cjson.encode_number_precision(14) return e
+cjson.encode_number_precision(3) local e = cjson.encode({3.14159}) cjson.encode_number_precision(14) return e
+return cjson.encode_number_precision(15)
+return cjson.encode({[1]=1, [20]=2})
+cjson.encode_sparse_array(true) local e = cjson.encode({[1]=1, [20]=2}) cjson.encode_sparse_array(false) return e
+local r = {cjson.encode_sparse_array(nil, 0)} local e = cjson.encode({[1]=1, [20]=2}) cjson.encode_sparse_array(false, 2, 10) return {e, tostring(r[1]), r[2], r[3]}
+return {cjson.encode_keep_buffer(false), cjson.encode_keep_buffer("on")}
+""".splitlines() if l]
+
+
+def test_cjson_settings_match_redis(r, reference):
+    r.eval("cjson.decode_max_depth(1)", 0)
+    with pytest.raises(redis.ResponseError, match="Found too many nested data structures"):
+        r.eval("return cjson.decode('[[1]]')", 0)
+    r.eval("cjson.decode_max_depth(1000)", 0)
+    assert r.eval("cjson.encode_number_precision(3) local e = cjson.encode({3.14159})"
+                  " cjson.encode_number_precision(14) return e", 0) == b"[3.14]"
+    if reference is None:
+        pytest.skip("redis-server not installed")
+
+    def run(cli, s):
+        try:
+            return cli.eval(s, 0)
+        except redis.ResponseError as e:
+            return "error: " + str(e)
+
+    assert [(s, run(r, s)) for s in CJSON_CFG_SCRIPTS] == \
+        [(s, run(reference, s)) for s in CJSON_CFG_SCRIPTS]

@@ -102,6 +102,14 @@ SCRIPTS = [
     "redis.call('SET', KEYS[1] or 'k', 9007199254740991) return redis.call('GET', KEYS[1] or 'k')",
     "return {redis.call('ECHO', 0.1), redis.call('ECHO', -0.0), redis.call('ECHO', 2^70)}",
     "return redis.error_reply('')",
+    "cjson.encode_max_depth(1) local ok, e = pcall(cjson.encode, {a = {1}}) "
+    "cjson.encode_max_depth(1000) return {tostring(ok), e}",
+    "cjson.encode_invalid_numbers('null') local e = cjson.encode({0/0, 1/0}) "
+    "cjson.encode_invalid_numbers(false) return e",
+    "cjson.encode_number_precision(3) local e = cjson.encode({3.14159}) "
+    "cjson.encode_number_precision(14) return e",
+    "return {cjson.encode_sparse_array()}",
+    "return cjson.encode_max_depth(0)",
     "local t = redis.error_reply('-x') return t.err",
     "return redis.error_reply('\\nMYCODE text\\r\\n')",
     "return tostring(1e15) .. ' ' .. tostring(0.1)",
