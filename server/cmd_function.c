@@ -25,6 +25,7 @@
 #include "server/args.h"
 #include "server/cmdtable.h"
 #include "server/reply.h"
+#include "server/resp.h"
 #include "server/script_lua.h"
 #include "server/server.h"
 #include "storage/glob.h"
@@ -229,7 +230,10 @@ static int l_readonly(lua_State *Ls) {
 /* A library's globals: the interpreter's, with the load-time redis table
  * while the library's code runs at load. */
 static int l_env_index(lua_State *Ls) {
-    if (load_phase && lua_type(Ls, 2) == LUA_TSTRING && !strcmp(lua_tostring(Ls, 2), "redis")) {
+    if (load_phase) {
+        /* Loading sees only the load-time redis table, as in Redis. */
+        if (lua_type(Ls, 2) != LUA_TSTRING || strcmp(lua_tostring(Ls, 2), "redis"))
+            return l_missing_global(Ls);
         lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_fn_loadredis");
         return 1;
     }
@@ -307,11 +311,23 @@ static int parse_meta(const char *code, size_t len, char **name, buf *err) {
     char *line = malloc(n + 1);
     memcpy(line, code, n);
     line[n] = '\0';
-    char *save = NULL, *tok;
-    char *engine = strtok_r(line, " \t\r", &save) + 2; /* the first word starts with "#!" */
+    /* Words as Redis splits them (sdssplitargs): quotes and escapes, so
+     * name="foo" names the library foo. */
+    resp_arg *words = NULL;
+    int cap = 0;
+    int nw = resp_split_inline(line, n, &words, &cap);
+    if (nw <= 0) {
+        free(words);
+        free(line);
+        buf_append_cstr(err, "Invalid library metadata");
+        return -1;
+    }
+    for (int i = 0; i < nw; i++) line[words[i].off + words[i].len] = '\0';
+    char *engine = line + words[0].off + 2; /* the first word starts with "#!" */
     int rc = 0;
-    while ((tok = strtok_r(NULL, " \t\r", &save))) {
-        if (!strncmp(tok, "name=", 5)) {
+    for (int i = 1; i < nw; i++) {
+        char *tok = line + words[i].off;
+        if (!strncasecmp(tok, "name=", 5)) {
             if (*name) {
                 buf_append_cstr(err, "Invalid metadata value, name argument was given multiple "
                                      "times");
@@ -337,6 +353,7 @@ static int parse_meta(const char *code, size_t len, char **name, buf *err) {
         buf_append_cstr(err, ERR_NAME_CHARS);
         rc = -1;
     }
+    free(words);
     free(line);
     if (rc) {
         free(*name);
@@ -804,8 +821,14 @@ bad_payload:
 
 /* FUNCTION FLUSH [ASYNC|SYNC] */
 void function_flush_command(client *c) {
-    if (c->argc > 3 || (c->argc == 3 && !arg_is(&c->argv[2], "ASYNC") &&
-                        !arg_is(&c->argv[2], "SYNC"))) {
+    if (c->argc > 3) {
+        reply_errorf(c,
+                     "unknown subcommand or wrong number of arguments for '%.*s'. Try FUNCTION "
+                     "HELP.",
+                     (int)c->argv[1].len, c->argv[1].p);
+        return;
+    }
+    if (c->argc == 3 && !arg_is(&c->argv[2], "ASYNC") && !arg_is(&c->argv[2], "SYNC")) {
         reply_error(c, "FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }
