@@ -24,6 +24,7 @@
 
 #include "server/args.h"
 #include "server/cmdtable.h"
+#include "server/config.h"
 #include "server/reply.h"
 #include "server/resp.h"
 #include "server/script_lua.h"
@@ -932,6 +933,10 @@ static void fcall_generic(client *c, int ro) {
             /* Function names are looked up without regard to case. */
             if (strlen(fn->name) != name->len || strncasecmp(fn->name, name->p, name->len))
                 continue;
+            if (!(fn->flags & FNF_NO_WRITES) && !config_enough_replicas()) {
+                reply_error(c, ERR_NOREPLICAS);
+                return;
+            }
             if (ro && !(fn->flags & FNF_NO_WRITES)) {
                 reply_error(c, "Can not execute a script with write flag using *_ro command.");
                 return;

@@ -21,6 +21,7 @@
 
 /* The transactions family's (weak: the core does not depend on it). */
 void multi_discard(client *c) __attribute__((weak));
+uint64_t multi_queued_flags(client *c) __attribute__((weak));
 
 int64_t mstime(void) {
     struct timeval tv;
@@ -178,6 +179,15 @@ void process_command(client *c) {
     /* maxdisk: evict by policy, or refuse what may grow the dataset (Redis
      * checks maxmemory here: before MULTI queueing and pub/sub mode). */
     if (cfg.maxdisk && maxdisk_check_or_reply(c, cmd)) {
+        cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    /* min-replicas-to-write (Redis checks it after memory, before queueing). */
+    if (!config_enough_replicas() &&
+        ((cmd->flags & CMD_WRITE) ||
+         (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI) && multi_queued_flags &&
+          (multi_queued_flags(c) & CMD_WRITE)))) {
+        reject_command(c, cmd, ERR_NOREPLICAS);
         cmd_stats(cmd)->rejected_calls++;
         goto rejected;
     }

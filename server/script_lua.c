@@ -483,6 +483,10 @@ static int redis_call_generic(lua_State *Ls, int raise) {
         else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
         else if ((cmd->flags & CMD_WRITE) && run_readonly)
             err = "Write commands are not allowed from read-only scripts.";
+        else if ((cmd->flags & CMD_WRITE) && !config_enough_replicas()) {
+            code = "NOREPLICAS";
+            err = "Not enough good replicas to write.";
+        }
         else if ((cmd->flags & CMD_DENYOOM) && !run_wrote && run_oom) {
             /* Over maxdisk when the script started: refused until its first
              * write, after which it must be let finish (Redis's rule). */
@@ -1189,6 +1193,18 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     lua_getfield(L, -1, sha);
     int flags = (int)lua_tointeger(L, -1);
     lua_pop(L, 2);
+    /* A script that declares flags without no-writes may write: checked
+     * before it runs, as Redis does. */
+    if ((flags & SCRIPT_FLAG_SHEBANG) && !(flags & SCRIPT_FLAG_NO_WRITES)) {
+        if (!config_enough_replicas()) {
+            reply_error(c, ERR_NOREPLICAS);
+            return;
+        }
+        if (readonly) {
+            reply_error(c, "Can not execute a script with write flag using *_ro command.");
+            return;
+        }
+    }
     lua_pushcfunction(L, err_handler);
     lua_getfield(L, LUA_REGISTRYINDEX, "lodis_scripts");
     lua_getfield(L, -1, sha);

@@ -296,3 +296,56 @@ def test_cjson_settings_match_redis(r, reference):
 
     assert [(s, run(r, s)) for s in CJSON_CFG_SCRIPTS] == \
         [(s, run(reference, s)) for s in CJSON_CFG_SCRIPTS]
+
+
+def _norepl_outcomes(cli):
+    cli.flushall()
+    cli.execute_command("FUNCTION", "FLUSH")
+    cli.set("x", "some value")
+    cli.execute_command(
+        "FUNCTION", "LOAD", "#!lua name=nr\n"
+        "redis.register_function('w', function(k) return redis.call('set', k[1], 1) end)\n"
+        "redis.register_function{function_name='r', flags={'no-writes'},\n"
+        "  callback=function(k) return redis.call('get', k[1]) end}")
+    cmds = [
+        ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", 1, "x"),
+        ("EVAL", "return redis.call('get','x')", 1, "x"),
+        ("EVAL", "#!lua\nreturn redis.call('get','x')", 1, "x"),
+        ("EVAL", "return redis.call('set','x', 1)", 1, "x"),
+        ("EVAL", "return redis.pcall('set','x', 1)", 1, "x"),
+        ("EVAL_RO", "#!lua\nreturn 1", 0),
+        ("FCALL", "w", 1, "x"), ("FCALL", "r", 1, "x"), ("FCALL_RO", "w", 1, "x"),
+        ("SET", "x", 2), ("GET", "x"), ("INCR", "n"), ("PUBLISH", "ch", "m"),
+    ]
+    out = []
+    try:
+        for setting in (1, 0):
+            cli.config_set("min-replicas-to-write", setting)
+            for cmd in cmds:
+                try:
+                    out.append(cli.execute_command(*cmd))
+                except redis.ResponseError as e:
+                    out.append("error: " + str(e))
+            p = cli.pipeline(transaction=True)
+            p.get("x").set("x", 1)
+            try:
+                out.append(p.execute(raise_on_error=False))
+            except redis.ResponseError as e:
+                out.append("error: " + str(e))
+    finally:
+        cli.config_set("min-replicas-to-write", 0)
+    return out
+
+
+def test_min_replicas_to_write_refuses_writes(r, reference):
+    """lodis has no replicas: with min-replicas-to-write above 0 every write
+    (command, EXEC with a write, writing script or function) fails with
+    Redis's NOREPLICAS error and reads still work; EVAL_RO of a script that
+    declares it may write is refused."""
+    out = _norepl_outcomes(r)
+    assert out[0] == b"some value"
+    assert out[3].startswith("error: NOREPLICAS Not enough good replicas to write.")
+    assert out[9] == "error: NOREPLICAS Not enough good replicas to write."
+    assert out[19] == "error: Can not execute a script with write flag using *_ro command."
+    if reference is not None:
+        assert out == _norepl_outcomes(reference)
