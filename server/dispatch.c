@@ -82,12 +82,22 @@ void server_feed_monitors(client *c) {
     buf_free(&line);
 }
 
+/* INFO's error count when the last command ended (see call_command). */
+static uint64_t err_mark;
+
+void call_errors_accounted(void) {
+    err_mark = srv.stat_total_error_replies;
+}
+
 void call_command(client *c, const struct command *cmd) {
     client *prev = srv.current, *prev_caller = srv.caller;
     srv.current = c;
     if (!(c->flags & CLIENT_SCRIPT)) srv.caller = c;
     c->cmd = cmd;
-    uint64_t errs_before = srv.stat_total_error_replies;
+    /* Redis's rule for failed_calls: an error counted after the previous
+     * command ended, so a script or EXEC is not failed by the errors of the
+     * commands it ran, only by its own reply. */
+    if (!prev) err_mark = srv.stat_total_error_replies;
     int64_t start = ustime();
     ks_set_now(srv.ks, start / 1000);
     c->last_cmd = cmd; /* CLIENT LIST/INFO show the running command */
@@ -102,7 +112,8 @@ void call_command(client *c, const struct command *cmd) {
     st->calls++;
     st->usec += (uint64_t)dur;
     latency_hist_record(st, dur);
-    if (srv.stat_total_error_replies != errs_before) st->failed_calls++;
+    if (srv.stat_total_error_replies > err_mark) st->failed_calls++;
+    err_mark = srv.stat_total_error_replies;
     srv.stat_numcommands++;
     c->cmds_processed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);

@@ -136,6 +136,35 @@ void script_sha1_hex(const void *p, size_t len, char out[41]) {
 
 /* ------------------------------------------------------------ helpers */
 
+/* Redis's visible marker on the error table of a command a script called:
+ * the error is in INFO errorstats already, so the script's reply of it is
+ * not counted again. */
+#define COUNTED_FIELD "ignore_error_stats_update"
+
+static void mark_counted(lua_State *Ls) {
+    lua_pushboolean(Ls, 1);
+    lua_setfield(Ls, -2, COUNTED_FIELD);
+}
+
+static int is_counted(lua_State *Ls, int idx) {
+    lua_getfield(Ls, idx, COUNTED_FIELD);
+    int v = lua_toboolean(Ls, -1);
+    lua_pop(Ls, 1);
+    return v;
+}
+
+/* Reply a script's error text ("-CODE msg"): counted in INFO unless it
+ * came from a command the script called, which still fails the script's
+ * command, as Redis does. */
+static void reply_script_error(client *c, const char *text, int counted) {
+    if (!counted) {
+        reply_error(c, text);
+        return;
+    }
+    reply_error_counted_before(c, text);
+    if (c->cmd) cmd_stats(c->cmd)->failed_calls++;
+}
+
 /* Raise {err = "ERR <msg>"} (no position prefix, as Redis's lib errors). */
 static int raise_err(lua_State *Ls, const char *msg) {
     lua_newtable(Ls);
@@ -201,6 +230,7 @@ static const char *resp_to_lua(lua_State *Ls, const char *p, const char *end) {
         lua_newtable(Ls);
         lua_pushlstring(Ls, p, (size_t)(e - p));
         lua_setfield(Ls, -2, "err");
+        mark_counted(Ls);
         return next;
     case '$':
     case '=': {
@@ -313,7 +343,7 @@ static void lua_table_to_reply(client *c, lua_State *Ls, int depth) {
         tmp[0] = '-';
         memcpy(tmp + 1, s, n);
         tmp[n + 1] = '\0';
-        reply_error(c, tmp);
+        reply_script_error(c, tmp, is_counted(Ls, -2));
         free(tmp);
         lua_pop(Ls, 1);
         return;
@@ -442,6 +472,8 @@ static int run_oom; /* over maxdisk with nothing to evict when the script began 
 static int redis_call_generic(lua_State *Ls, int raise) {
     int argc = lua_gettop(Ls);
     const char *err = NULL, *code = "ERR";
+    int looked_up = 0;                         /* errors after the lookup are counted */
+    const struct command *rejected = NULL;     /* ... and its rejected_calls */
     if (argc == 0) err = "Please specify at least one argument for this redis lib call";
     for (int i = 1; !err && i <= argc; i++) {
         int t = lua_type(Ls, i);
@@ -477,6 +509,8 @@ static int redis_call_generic(lua_State *Ls, int raise) {
             buf_append(&call_bytes, "", 1);
         }
         const struct command *cmd = cmd_lookup_argv(argc, call_argv);
+        looked_up = 1;
+        rejected = cmd;
         if (!cmd) err = "Unknown Redis command called from script";
         else if (!cmd_arity_ok(cmd, argc))
             err = "Wrong number of args calling Redis command from script";
@@ -514,20 +548,29 @@ static int redis_call_generic(lua_State *Ls, int raise) {
                 int is_err = lua_isstring(Ls, -1);
                 lua_pop(Ls, 1);
                 if (is_err) {
-                    /* Keep only the err field. */
+                    /* Keep only the err field (and the marker). */
                     lua_getfield(Ls, -1, "err");
                     lua_newtable(Ls);
                     lua_insert(Ls, -2);
                     lua_setfield(Ls, -2, "err");
+                    mark_counted(Ls);
                     return lua_error(Ls);
                 }
             }
             return 1;
         }
     }
+    /* Refused before it ran: counted now, as Redis counts a rejected
+     * command (and its rejected_calls when it is a known one). */
     lua_newtable(Ls);
     lua_pushfstring(Ls, "%s %s", code, err);
     lua_setfield(Ls, -2, "err");
+    if (looked_up) {
+        server_count_error(code);
+        if (rejected) cmd_stats(rejected)->rejected_calls++;
+        call_errors_accounted();
+        mark_counted(Ls);
+    }
     if (raise) return lua_error(Ls);
     return 1;
 }
@@ -1178,6 +1221,30 @@ int script_lua_running_info(const char **name, client **caller, int64_t *duratio
     return run.is_eval ? BUSY_EVAL : BUSY_FUNCTION;
 }
 
+/* Reply the error a script or function (name: its sha or function name)
+ * ended with, on top of Ls: the error table err_handler made gets its
+ * place ("script: name, on @user_script:line."). */
+static void reply_run_error(client *c, lua_State *Ls, const char *name, int is_eval) {
+    if (!lua_istable(Ls, -1)) {
+        reply_errorf(c, "Error running script (call to %s%s): %s", is_eval ? "f_" : "", name,
+                     lua_isstring(Ls, -1) ? lua_tostring(Ls, -1) : "execution failure");
+        return;
+    }
+    int counted = is_counted(Ls, -1);
+    lua_getfield(Ls, -1, "err");
+    lua_getfield(Ls, -2, "source");
+    lua_getfield(Ls, -3, "line");
+    const char *msg = lua_tostring(Ls, -3);
+    const char *src = lua_tostring(Ls, -2);
+    buf b = {0};
+    buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
+    if (src && !lua_isnil(Ls, -1))
+        buf_printf(&b, " script: %s, on %s:%s.", name, src, lua_tostring(Ls, -1));
+    reply_script_error(c, b.p, counted);
+    buf_free(&b);
+    lua_pop(Ls, 3);
+}
+
 static void set_arg_table(const char *name, const arg *v, int n) {
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
@@ -1215,23 +1282,7 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     int rc = lua_pcall(L, 0, 1, -2);
     run_end(L);
     if (rc) {
-        if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, "err");
-            lua_getfield(L, -2, "source");
-            lua_getfield(L, -3, "line");
-            const char *msg = lua_tostring(L, -3);
-            const char *src = lua_tostring(L, -2);
-            buf b = {0};
-            buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
-            if (src && !lua_isnil(L, -1))
-                buf_printf(&b, " script: %s, on %s:%s.", sha, src, lua_tostring(L, -1));
-            reply_error(c, b.p);
-            buf_free(&b);
-            lua_pop(L, 3);
-        } else {
-            reply_errorf(c, "Error running script (call to f_%s): %s", sha,
-                         lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
-        }
+        reply_run_error(c, L, sha, 1);
     } else {
         lua_to_reply(c, L, 0);
     }
@@ -1266,22 +1317,7 @@ void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *k
     int rc = lua_pcall(Ls, 2, 1, -4);
     run_end(Ls);
     if (rc) {
-        if (lua_istable(Ls, -1)) {
-            lua_getfield(Ls, -1, "err");
-            lua_getfield(Ls, -2, "source");
-            lua_getfield(Ls, -3, "line");
-            const char *msg = lua_tostring(Ls, -3);
-            const char *src = lua_tostring(Ls, -2);
-            buf b = {0};
-            buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
-            if (src && !lua_isnil(Ls, -1))
-                buf_printf(&b, " script: %s, on %s:%s.", name, src, lua_tostring(Ls, -1));
-            reply_error(c, b.p);
-            buf_free(&b);
-        } else {
-            reply_errorf(c, "Error running script (call to %s): %s", name,
-                         lua_isstring(Ls, -1) ? lua_tostring(Ls, -1) : "execution failure");
-        }
+        reply_run_error(c, Ls, name, 0);
     } else {
         lua_to_reply(c, Ls, 0);
     }
