@@ -910,6 +910,20 @@ void function_help_command(client *c) {
     reply_help(c, "FUNCTION", help);
 }
 
+/* The function called name (names ignore case), and its library. */
+static const fn_func *fn_find(const arg *name, const fn_lib **lib) {
+    for (int i = 0; i < nlibs; i++) {
+        for (int f = 0; f < libs[i]->nfns; f++) {
+            const fn_func *fn = &libs[i]->fns[f];
+            if (strlen(fn->name) != name->len || strncasecmp(fn->name, name->p, name->len))
+                continue;
+            if (lib) *lib = libs[i];
+            return fn;
+        }
+    }
+    return NULL;
+}
+
 static void fcall_generic(client *c, int ro) {
     long long n;
     /* Before the function runs, so that MONITOR shows its calls after it. */
@@ -926,30 +940,34 @@ static void fcall_generic(client *c, int ro) {
         reply_error(c, "Number of keys can't be negative");
         return;
     }
-    const arg *name = &c->argv[1];
-    for (int i = 0; i < nlibs; i++) {
-        for (int f = 0; f < libs[i]->nfns; f++) {
-            const fn_func *fn = &libs[i]->fns[f];
-            /* Function names are looked up without regard to case. */
-            if (strlen(fn->name) != name->len || strncasecmp(fn->name, name->p, name->len))
-                continue;
-            if (!(fn->flags & FNF_NO_WRITES) && !config_enough_replicas()) {
-                reply_error(c, ERR_NOREPLICAS);
-                return;
-            }
-            if (ro && !(fn->flags & FNF_NO_WRITES)) {
-                reply_error(c, "Can not execute a script with write flag using *_ro command.");
-                return;
-            }
-            lua_rawgeti(FL, LUA_REGISTRYINDEX, libs[i]->ref);
-            lua_getfield(FL, -1, fn->name);
-            lua_remove(FL, -2);
-            script_lua_call_fn(c, FL, fn->name, c->argv + 3, (int)n, c->argv + 3 + n,
-                               c->argc - 3 - (int)n, ro || (fn->flags & FNF_NO_WRITES));
-            return;
-        }
+    const fn_lib *lib;
+    const fn_func *fn = fn_find(&c->argv[1], &lib);
+    if (!fn) {
+        reply_error(c, "Function not found");
+        return;
     }
-    reply_error(c, "Function not found");
+    if (!(fn->flags & FNF_NO_WRITES) && !config_enough_replicas()) {
+        reply_error(c, ERR_NOREPLICAS);
+        return;
+    }
+    if (ro && !(fn->flags & FNF_NO_WRITES)) {
+        reply_error(c, "Can not execute a script with write flag using *_ro command.");
+        return;
+    }
+    lua_rawgeti(FL, LUA_REGISTRYINDEX, lib->ref);
+    lua_getfield(FL, -1, fn->name);
+    lua_remove(FL, -2);
+    script_lua_call_fn(c, FL, fn->name, c->argv + 3, (int)n, c->argv + 3 + n,
+                       c->argc - 3 - (int)n, ro || (fn->flags & FNF_NO_WRITES),
+                       (fn->flags & FNF_ALLOW_OOM) != 0);
+}
+
+uint64_t function_fcall_cmd_flags(const client *c, uint64_t cmd_flags) {
+    const fn_func *fn = c->argc >= 2 ? fn_find(&c->argv[1], NULL) : NULL;
+    if (!fn) return cmd_flags;
+    return script_declared_cmd_flags(cmd_flags,
+                                     ((fn->flags & FNF_NO_WRITES) ? SCRIPT_DECLARED_NO_WRITES : 0) |
+                                         ((fn->flags & FNF_ALLOW_OOM) ? SCRIPT_DECLARED_ALLOW_OOM : 0));
 }
 
 /* FCALL function numkeys [key ...] [arg ...] */

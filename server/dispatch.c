@@ -11,6 +11,7 @@
 
 #include "server/cmdtable.h"
 #include "server/config.h"
+#include "server/script_lua.h"
 #include "server/hooks.h"
 #include "server/latency.h"
 #include "server/latency_hist.h"
@@ -189,13 +190,21 @@ void process_command(client *c) {
     }
     /* maxdisk: evict by policy, or refuse what may grow the dataset (Redis
      * checks maxmemory here: before MULTI queueing and pub/sub mode). */
-    if (cfg.maxdisk && maxdisk_check_or_reply(c, cmd)) {
+    /* A script or function that declares flags runs with them (Redis's
+     * getCommandFlags): out-of-memory and replica checks see them. */
+    uint64_t flags = cmd->flags;
+    if (cmd->id == CMDID_eval || cmd->id == CMDID_eval_ro || cmd->id == CMDID_evalsha ||
+        cmd->id == CMDID_evalsha_ro)
+        flags = script_eval_cmd_flags(c, flags, cmd->id == CMDID_evalsha || cmd->id == CMDID_evalsha_ro);
+    else if (cmd->id == CMDID_fcall || cmd->id == CMDID_fcall_ro)
+        flags = function_fcall_cmd_flags(c, flags);
+    if (cfg.maxdisk && maxdisk_check_or_reply(c, cmd, flags)) {
         cmd_stats(cmd)->rejected_calls++;
         goto rejected;
     }
     /* min-replicas-to-write (Redis checks it after memory, before queueing). */
     if (!config_enough_replicas() &&
-        ((cmd->flags & CMD_WRITE) ||
+        ((flags & CMD_WRITE) ||
          (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI) && multi_queued_flags &&
           (multi_queued_flags(c) & CMD_WRITE)))) {
         reject_command(c, cmd, ERR_NOREPLICAS);

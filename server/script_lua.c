@@ -69,7 +69,8 @@ static buf jbuf;             /* cjson.encode output */
 static long long cached_scripts, cached_bytes;
 
 #define SCRIPT_FLAG_SHEBANG   1
-#define SCRIPT_FLAG_NO_WRITES 2
+#define SCRIPT_FLAG_NO_WRITES 2 /* == SCRIPT_DECLARED_NO_WRITES */
+#define SCRIPT_FLAG_ALLOW_OOM 4 /* == SCRIPT_DECLARED_ALLOW_OOM */
 
 /* ---------------------------------------------------------------- SHA1 */
 
@@ -1051,6 +1052,38 @@ void script_lua_reset(void) {
     cached_scripts = cached_bytes = 0;
 }
 
+static int parse_shebang(client *c, const char *body, size_t len, size_t *linelen);
+
+uint64_t script_declared_cmd_flags(uint64_t cmd_flags, int declared) {
+    cmd_flags &= ~(uint64_t)(CMD_DENYOOM | CMD_WRITE);
+    if (!(declared & (SCRIPT_DECLARED_NO_WRITES | SCRIPT_DECLARED_ALLOW_OOM)))
+        cmd_flags |= CMD_DENYOOM;
+    if (!(declared & SCRIPT_DECLARED_NO_WRITES)) cmd_flags |= CMD_WRITE;
+    return cmd_flags;
+}
+
+uint64_t script_eval_cmd_flags(const client *c, uint64_t cmd_flags, int by_sha) {
+    if (c->argc < 2) return cmd_flags;
+    const arg *a = &c->argv[1];
+    int flags = 0;
+    if (by_sha) {
+        if (a->len != 40 || !L) return cmd_flags;
+        char sha[41];
+        for (int i = 0; i < 40; i++) sha[i] = (char)tolower((unsigned char)a->p[i]);
+        sha[40] = '\0';
+        lua_getfield(L, LUA_REGISTRYINDEX, "lodis_flags");
+        lua_getfield(L, -1, sha);
+        flags = (int)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+    } else if (a->len >= 2 && a->p[0] == '#' && a->p[1] == '!') {
+        size_t ll;
+        flags = parse_shebang(NULL, a->p, a->len, &ll);
+        if (flags < 0) return cmd_flags; /* the command replies the error */
+    }
+    if (!(flags & SCRIPT_FLAG_SHEBANG)) return cmd_flags;
+    return script_declared_cmd_flags(cmd_flags, flags);
+}
+
 long long script_lua_vm_bytes(lua_State *Ls) {
     return Ls ? (long long)lua_gc(Ls, LUA_GCCOUNT, 0) * 1024 + lua_gc(Ls, LUA_GCCOUNTB, 0) : 0;
 }
@@ -1073,7 +1106,8 @@ int script_lua_exists(const char *sha) {
     return ok;
 }
 
-/* Parse a "#!lua flags=a,b" first line. Returns flags or -1 after replying. */
+/* Parse a "#!lua flags=a,b" first line. Returns flags, or -1 after
+ * replying the error to c (c NULL: no reply). */
 static int parse_shebang(client *c, const char *body, size_t len, size_t *linelen) {
     const char *nl = memchr(body, '\n', len);
     size_t n = nl ? (size_t)(nl - body) : len;
@@ -1085,22 +1119,23 @@ static int parse_shebang(client *c, const char *body, size_t len, size_t *linele
     char *save = NULL;
     char *tok = strtok_r(line + 2, " ", &save);
     if (!tok || strcmp(tok, "lua")) {
-        reply_errorf(c, "Unexpected engine in script shebang: %s", line + 2);
+        if (c) reply_errorf(c, "Unexpected engine in script shebang: %s", line + 2);
         free(line);
         return -1;
     }
     while ((tok = strtok_r(NULL, " ", &save))) {
         if (strncmp(tok, "flags=", 6)) {
-            reply_errorf(c, "Unknown lua shebang option: %s", tok);
+            if (c) reply_errorf(c, "Unknown lua shebang option: %s", tok);
             free(line);
             return -1;
         }
         char *s2 = NULL;
         for (char *f = strtok_r(tok + 6, ",", &s2); f; f = strtok_r(NULL, ",", &s2)) {
             if (!strcmp(f, "no-writes")) flags |= SCRIPT_FLAG_NO_WRITES;
-            else if (strcmp(f, "allow-oom") && strcmp(f, "allow-stale") &&
-                     strcmp(f, "no-cluster") && strcmp(f, "allow-cross-slot-keys")) {
-                reply_errorf(c, "Unexpected flag in script shebang: %s", f);
+            else if (!strcmp(f, "allow-oom")) flags |= SCRIPT_FLAG_ALLOW_OOM;
+            else if (strcmp(f, "allow-stale") && strcmp(f, "no-cluster") &&
+                     strcmp(f, "allow-cross-slot-keys")) {
+                if (c) reply_errorf(c, "Unexpected flag in script shebang: %s", f);
                 free(line);
                 return -1;
             }
@@ -1279,6 +1314,7 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     set_arg_table("KEYS", keys, nkeys);
     set_arg_table("ARGV", args, nargs);
     run_begin(L, c, sha, 1, readonly || (flags & SCRIPT_FLAG_NO_WRITES));
+    if (flags & SCRIPT_FLAG_ALLOW_OOM) run_oom = 0;
     int rc = lua_pcall(L, 0, 1, -2);
     run_end(L);
     if (rc) {
@@ -1301,7 +1337,7 @@ lua_State *script_lua_new_vm(void) {
 }
 
 void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *keys, int nkeys,
-                        const arg *args, int nargs, int readonly) {
+                        const arg *args, int nargs, int readonly, int allow_oom) {
     lua_pushcfunction(Ls, err_handler);
     lua_insert(Ls, -2);
     const arg *v[2] = {keys, args};
@@ -1314,6 +1350,7 @@ void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *k
         }
     }
     run_begin(Ls, c, name, 0, readonly);
+    if (allow_oom) run_oom = 0;
     int rc = lua_pcall(Ls, 2, 1, -4);
     run_end(Ls);
     if (rc) {

@@ -349,3 +349,74 @@ def test_min_replicas_to_write_refuses_writes(r, reference):
     assert out[19] == "error: Can not execute a script with write flag using *_ro command."
     if reference is not None:
         assert out == _norepl_outcomes(reference)
+
+
+ERRSTAT_SCRIPTS = [
+    ("return redis.call('set','x','y')", 1),
+    ("local t = redis.pcall('set','x','y') return t['err']", 1),
+    ("return redis.pcall('set','x','y')", 1),
+    ("return redis.call('select',99)", 0),
+    ("local t = redis.pcall('select',99) return t['err']", 0),
+    ("return redis.pcall('select',99)", 0),
+    ("redis.pcall('select',99) return redis.call('get', 'x')", 0),
+    ("redis.pcall('select',99) return redis.error_reply('MY err')", 0),
+    ("redis.pcall('select',99) error('boom')", 0),
+    ("return redis.pcall('nosuch')", 0),
+    ("local t = redis.pcall('nosuch') return 1", 0),
+    ("return redis.pcall('get')", 0),
+    ("return redis.pcall('blpop', 'x', 0)", 0),
+    ("return {err='X y'}", 0),
+    ("local t = redis.pcall('select',99) return {err=t.err}", 0),
+    ("local t = redis.pcall('select',99) return t.ignore_error_stats_update", 0),
+    ("#!lua flags=no-writes\nreturn redis.pcall('set','x','y')", 0),
+    ("#!lua\nreturn 1", 0),
+    ("#!lua flags=allow-oom\nreturn redis.call('set','x','y')", 0),
+    ("#!lua flags=no-writes\nreturn redis.call('get','x')", 0),
+]
+
+
+def _errstat_outcomes(cli, limit):
+    """Each script with the dataset over its bound (limit: lodis's maxdisk,
+    Redis's maxmemory) and without: reply, INFO errorstats, the error total
+    and the commandstats of the commands involved."""
+    cli.flushall()
+    out = []
+    for over in (True, False):
+        for body, nkeys in ERRSTAT_SCRIPTS:
+            if over:
+                cli.config_set(limit, 1)
+            cli.config_resetstat()
+            try:
+                got = cli.eval(body, nkeys, "x")
+            except redis.ResponseError as e:
+                got = "error: " + str(e).split(" script:")[0]
+            finally:
+                cli.config_set(limit, 0)
+            info = cli.info("all")
+            out.append((over, body, got,
+                        {k: v for k, v in info.items() if k.startswith("errorstat_")},
+                        info["total_error_replies"],
+                        {k: (v["calls"], v["rejected_calls"], v["failed_calls"])
+                         for k, v in info.items()
+                         if k.startswith("cmdstat_") and k not in ("cmdstat_config",
+                                                                   "cmdstat_info")}))
+    return out
+
+
+def test_script_error_stats_match_redis(r, reference):
+    """INFO errorstats / commandstats around scripts as Redis keeps them: an
+    error of a called command counts once, a command refused inside a script
+    counts as rejected, a script fails only by its own reply; a script that
+    declares flags is refused over the bound unless allow-oom / no-writes."""
+    r.config_resetstat()
+    with pytest.raises(redis.ResponseError):
+        r.eval("return redis.call('select', 99)", 0)
+    info = r.info("all")
+    assert info["errorstat_ERR"] in ({"count": 1}, "count=1")
+    assert info["cmdstat_eval"]["failed_calls"] == 1
+    assert r.eval("local t = redis.pcall('select', 99) return 1", 0) == 1
+    assert r.info("all")["cmdstat_eval"]["failed_calls"] == 1
+    assert r.info("all")["cmdstat_config|resetstat"]["failed_calls"] == 0
+    if reference is None:
+        pytest.skip("redis-server not installed")
+    assert _errstat_outcomes(r, "maxdisk") == _errstat_outcomes(reference, "maxmemory")
