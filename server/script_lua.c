@@ -11,7 +11,8 @@
  * one WAL record: atomic in memory and across crashes.
  * Libraries: base (without loadfile/dofile), table, string, math (with
  * Redis's deterministic random), debug, bit, cjson (cJSON for decoding),
- * cmsgpack (lua_cmsgpack.c), struct. Not here: the script debugger.
+ * cmsgpack (lua_cmsgpack.c), struct (lua_struct.c). Not here: the script
+ * debugger.
  *
  * Time limit: a count hook runs every HOOK_INSTRUCTIONS VM instructions.
  * Once a script (or function) has run for busy-reply-threshold ms it is
@@ -40,6 +41,7 @@
 
 #include "server/cmdtable.h"
 #include "server/lua_cmsgpack.h"
+#include "server/lua_struct.h"
 #include "server/config.h"
 #include "server/maxmemory.h"
 #include "server/reply.h"
@@ -941,7 +943,6 @@ static int err_handler(lua_State *Ls) {
 
 static void open_bit(lua_State *Ls);
 static void open_cjson(lua_State *Ls);
-static void open_struct(lua_State *Ls);
 
 static void open_lib(lua_State *Ls, const char *name, lua_CFunction f) {
     lua_pushcfunction(Ls, f);
@@ -985,7 +986,7 @@ static void vm_create(void) {
     open_bit(L);
     open_cjson(L);
     lua_open_cmsgpack(L);
-    open_struct(L);
+    lua_open_struct(L);
 
     lua_newtable(L);
     set_fn(L, "call", l_redis_call);
@@ -1768,6 +1769,3 @@ static void open_cjson(lua_State *Ls) {
     lua_pop(Ls, 1);
 }
 
-static void open_struct(lua_State *Ls) {
-    (void)Ls;
-}

@@ -6,7 +6,8 @@ script with a reference redis-server; a few byte-level expectations hold
 without one."""
 
 import pytest
-import redis
+
+from lodis_testlib import eval_or_error, script_divergences
 
 # One script per entry; each returns something whose bytes tell the
 # encoding apart (packed strings, or tostring'ed decoded numbers).
@@ -92,18 +93,13 @@ SCRIPTS = [
 ]
 
 
-def run(cli, script):
-    try:
-        return cli.eval(script, 0)
-    except redis.ResponseError as e:
-        return "error: " + str(e)
+run = eval_or_error
 
 
 def test_cmsgpack_matches_redis(r, reference):
     if reference is None:
         pytest.skip("redis-server not installed")
-    diffs = [(s, run(r, s), run(reference, s)) for s in SCRIPTS]
-    assert [d for d in diffs if d[1] != d[2]] == []
+    assert script_divergences(r, reference, SCRIPTS) == []
 
 
 def test_cmsgpack_bytes(r):

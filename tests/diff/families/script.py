@@ -6,7 +6,8 @@ redis.call/pcall errors, global protection, shebang flags, cjson round trips
 (arrays and single-key objects only: multi-key objects encode in hash order),
 cmsgpack packing and unpacking (the bytes of every int width, float vs
 double, string length class, array vs map, nesting, stream offsets; a key's
-value goes through pack and back) and bit operations. No script uses math.random (its state is shared by every
+value goes through pack and back), struct pack / unpack / size and bit
+operations. No script uses math.random (its state is shared by every
 script of a server) or returns maps/sets whose order is the store's.
 Keys come from the shared key space, so scripts meet every type.
 """
@@ -99,6 +100,15 @@ SCRIPTS = [
     "return cmsgpack.unpack('\\196\\1a')",
     "return cmsgpack.unpack('\\147\\1')",
     "return cmsgpack.pack()",
+    "return {struct.pack('bBhHlLTiI', -1, 255, -2, 65535, -3, 2^40, 7, -4, 4000000000)}",
+    "return {struct.pack('>i3I5i16', -5, 2^33, -1), struct.pack('<fd', 1.5, 0.1)}",
+    "return struct.pack('!4 b i b d', 1, 2, 3, 4.5)",
+    "return {struct.unpack('c3 s b c0', 'abchello\\0' .. string.char(2) .. 'xyz')}",
+    "local r = {struct.unpack('<i9', string.rep('\\255', 9))} return tostring(r[1])",
+    "return {struct.unpack('b', ARGV[1] or '', 2)}",
+    "return {struct.size('bhi'), struct.size('!8 b d'), struct.size('z')}",
+    "return struct.pack('c10', ARGV[1] or 'abc')",
+    "return struct.pack('z', 1)",
     "redis.call('SET', KEYS[1] or 'k', 9007199254740991) return redis.call('GET', KEYS[1] or 'k')",
     "return {redis.call('ECHO', 0.1), redis.call('ECHO', -0.0), redis.call('ECHO', 2^70)}",
     "return redis.error_reply('')",
