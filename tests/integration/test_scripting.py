@@ -159,7 +159,7 @@ BLOCKING = [
     ["XREAD", "BLOCK", 0, "STREAMS", "s", "$"], ["xread", "BLOCK", 0, "STREAMS", "s", "0"],
     ["XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "STREAMS", "s", ">"],
     ["XREADGROUP", "GROUP", "g", "c", "BLOCK", 0, "NOACK", "STREAMS", "s", "0"],
-    ["BLPOP", "l", -1],
+    ["BLPOP", "l", -1], ["WAIT", 1, 0], ["WAIT", 0, 0],
 ]
 
 
