@@ -1606,9 +1606,7 @@ static int l_cjson_encode(lua_State *Ls) {
     return 1;
 }
 
-static void json_to_lua(lua_State *Ls, const cJSON *j, int depth) {
-    if ((cJSON_IsArray(j) || cJSON_IsObject(j)) && depth + 1 > jcfg->decode_max_depth)
-        luaL_error(Ls, "Found too many nested data structures (%d)", depth + 1);
+static void json_to_lua(lua_State *Ls, const cJSON *j) {
     luaL_checkstack(Ls, 4, "json");
     if (cJSON_IsNull(j)) lua_pushlightuserdata(Ls, NULL);
     else if (cJSON_IsFalse(j)) lua_pushboolean(Ls, 0);
@@ -1619,19 +1617,43 @@ static void json_to_lua(lua_State *Ls, const cJSON *j, int depth) {
         lua_newtable(Ls);
         int i = 1;
         for (const cJSON *e = j->child; e; e = e->next) {
-            json_to_lua(Ls, e, depth + 1);
+            json_to_lua(Ls, e);
             lua_rawseti(Ls, -2, i++);
         }
     } else if (cJSON_IsObject(j)) {
         lua_newtable(Ls);
         for (const cJSON *e = j->child; e; e = e->next) {
             lua_pushstring(Ls, e->string ? e->string : "");
-            json_to_lua(Ls, e, depth + 1);
+            json_to_lua(Ls, e);
             lua_rawset(Ls, -3);
         }
     } else {
         lua_pushnil(Ls);
     }
+}
+
+/* Where lua-cjson stops for nesting deeper than max: the 1-based position
+ * just after the first '[' or '{' (outside strings) that opens level
+ * max+1, with that level in *level; 0 if the text never nests so deep. */
+static size_t json_too_deep_at(const char *s, size_t n, int max, int *level) {
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (ch == '\\') i++;
+            else if (ch == '"') in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max) {
+                *level = depth;
+                return i + 1;
+            }
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return 0;
 }
 
 static int l_cjson_decode(lua_State *Ls) {
@@ -1645,14 +1667,21 @@ static int l_cjson_decode(lua_State *Ls) {
     *box = NULL;
     lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_cjson_box");
     lua_setmetatable(Ls, -2);
+    jcfg = json_cfg_of(Ls);
+    int deep_level = 0;
+    size_t deep = json_too_deep_at(s, n, jcfg->decode_max_depth, &deep_level);
     cJSON *j = *box = cJSON_ParseWithLengthOpts(s, n, &endp, 0);
+    size_t at = j ? n + 1 : endp && endp >= s ? (size_t)(endp - s) + 1 : 1;
+    /* lua-cjson reads in order: whichever problem comes first is reported. */
+    if (deep && deep <= at) {
+        return luaL_error(Ls, "Found too many nested data structures (%d) at character %d",
+                          deep_level, (int)deep);
+    }
     if (!j) {
-        size_t at = endp && endp >= s ? (size_t)(endp - s) + 1 : 1;
         if (at > n) return luaL_error(Ls, "Expected value but found T_END at character %d", (int)at);
         return luaL_error(Ls, "Expected value but found invalid token at character %d", (int)at);
     }
-    jcfg = json_cfg_of(Ls);
-    json_to_lua(Ls, j, 0);
+    json_to_lua(Ls, j);
     cJSON_Delete(j);
     *box = NULL;
     return 1;

@@ -275,6 +275,12 @@ return cjson.encode({[1]=1, [20]=2})
 cjson.encode_sparse_array(true) local e = cjson.encode({[1]=1, [20]=2}) cjson.encode_sparse_array(false) return e
 local r = {cjson.encode_sparse_array(nil, 0)} local e = cjson.encode({[1]=1, [20]=2}) cjson.encode_sparse_array(false, 2, 10) return {e, tostring(r[1]), r[2], r[3]}
 return {cjson.encode_keep_buffer(false), cjson.encode_keep_buffer("on")}
+cjson.decode_max_depth(1) local ok, e = pcall(cjson.decode, '{"obj": {"array": [1,2,3,4]}}') cjson.decode_max_depth(1000) return {tostring(ok), e}
+cjson.decode_max_depth(2) local ok, e = pcall(cjson.decode, '[["[[[", {"a": [1]}]]') cjson.decode_max_depth(1000) return {tostring(ok), e}
+cjson.decode_max_depth(2) local ok, e = pcall(cjson.decode, '[[1, x [[[') cjson.decode_max_depth(1000) return {tostring(ok), e}
+cjson.decode_max_depth(2) local ok, e = pcall(cjson.decode, '[[1], [x, [[[') cjson.decode_max_depth(1000) return {tostring(ok), e}
+local ok, e = pcall(cjson.decode, string.rep('[', 1001) .. string.rep(']', 1001)) return {tostring(ok), e}
+local ok, e = pcall(cjson.decode, string.rep('[', 1000) .. string.rep(']', 1000)) return {tostring(ok), type(e)}
 """.splitlines() if l]
 
 
