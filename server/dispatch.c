@@ -141,6 +141,20 @@ void container_unknown_subcommand(client *c) {
                  (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
 }
 
+/* The flags cmd runs with: those a script or function declares replace
+ * its command's (Redis's getCommandFlags), else the command's own. */
+static uint64_t run_flags(client *c, const struct command *cmd) {
+    switch (cmd->id) {
+    case CMDID_eval:
+    case CMDID_eval_ro: return script_eval_cmd_flags(c, cmd->flags, 0);
+    case CMDID_evalsha:
+    case CMDID_evalsha_ro: return script_eval_cmd_flags(c, cmd->flags, 1);
+    case CMDID_fcall:
+    case CMDID_fcall_ro: return function_fcall_cmd_flags(c, cmd->flags);
+    default: return cmd->flags;
+    }
+}
+
 /* Refuse cmd with err (a reply_error text). Like Redis, a refused EXEC also
  * aborts the transaction and says so, even outside MULTI. */
 static void reject_command(client *c, const struct command *cmd, const char *err) {
@@ -190,14 +204,10 @@ void process_command(client *c) {
     }
     /* maxdisk: evict by policy, or refuse what may grow the dataset (Redis
      * checks maxmemory here: before MULTI queueing and pub/sub mode). */
-    /* A script or function that declares flags runs with them (Redis's
-     * getCommandFlags): out-of-memory and replica checks see them. */
+    /* The out-of-memory and replica checks see a script's declared flags
+     * (only they look, so only then are the flags worked out). */
     uint64_t flags = cmd->flags;
-    if (cmd->id == CMDID_eval || cmd->id == CMDID_eval_ro || cmd->id == CMDID_evalsha ||
-        cmd->id == CMDID_evalsha_ro)
-        flags = script_eval_cmd_flags(c, flags, cmd->id == CMDID_evalsha || cmd->id == CMDID_evalsha_ro);
-    else if (cmd->id == CMDID_fcall || cmd->id == CMDID_fcall_ro)
-        flags = function_fcall_cmd_flags(c, flags);
+    if (cfg.maxdisk || !config_enough_replicas()) flags = run_flags(c, cmd);
     if (cfg.maxdisk && maxdisk_check_or_reply(c, cmd, flags)) {
         cmd_stats(cmd)->rejected_calls++;
         goto rejected;
