@@ -646,6 +646,23 @@ static int l_status_reply(lua_State *Ls) {
  * (ESC) and answer nil plus a message, as a failed load does. */
 #define BINARY_CHUNK_ERR "attempt to load a binary chunk"
 
+/* Give the chunk just loaded (on top) the environment of the Lua function
+ * that loads it, else the scripts' read-only one: by default Lua would give
+ * it the real globals, where `redis = ...` would change every later
+ * script. */
+static void chunk_env(lua_State *Ls) {
+    lua_Debug ar;
+    int caller = lua_getstack(Ls, 1, &ar) && lua_getinfo(Ls, "f", &ar);
+    if (caller && !lua_iscfunction(Ls, -1)) {
+        lua_getfenv(Ls, -1);
+        lua_remove(Ls, -2);
+    } else {
+        if (caller) lua_pop(Ls, 1);
+        lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_env");
+    }
+    lua_setfenv(Ls, -2);
+}
+
 static int l_loadstring(lua_State *Ls) {
     size_t len;
     const char *s = luaL_checklstring(Ls, 1, &len);
@@ -655,7 +672,10 @@ static int l_loadstring(lua_State *Ls) {
         lua_pushstring(Ls, BINARY_CHUNK_ERR);
         return 2;
     }
-    if (luaL_loadbuffer(Ls, s, len, name) == 0) return 1;
+    if (luaL_loadbuffer(Ls, s, len, name) == 0) {
+        chunk_env(Ls);
+        return 1;
+    }
     lua_pushnil(Ls);
     lua_insert(Ls, -2);
     return 2;
@@ -696,7 +716,10 @@ static int l_load(lua_State *Ls) {
     lua_settop(Ls, 3);
     chunk_reader r = {1, 0};
     int st = lua_load(Ls, read_piece, &r, name);
-    if (st == 0 && !r.binary) return 1;
+    if (st == 0 && !r.binary) {
+        chunk_env(Ls);
+        return 1;
+    }
     if (st == 0) lua_pop(Ls, 1);
     lua_pushnil(Ls);
     if (r.binary) lua_pushstring(Ls, BINARY_CHUNK_ERR);
@@ -869,14 +892,50 @@ static int call_wrapped(lua_State *Ls) {
 
 /* setmetatable and rawset: refused on a protected table. */
 static int l_guarded_write(lua_State *Ls) {
-    if (is_protected(Ls, 1)) return luaL_error(Ls, "Attempt to modify a readonly table");
+    if (is_protected(Ls, 1)) {
+        /* Without a position, as Redis's setmetatable / rawset say it. */
+        lua_pushliteral(Ls, "Attempt to modify a readonly table");
+        return lua_error(Ls);
+    }
     return call_wrapped(Ls);
 }
 
+/* getmetatable: a library proxy has none (Redis's libraries are plain
+ * tables; its metatable would hand out the real table), the globals'
+ * proxy and a protected metatable (strings') come as read-only views. */
 static int l_getmetatable(lua_State *Ls) {
-    if (!is_protected(Ls, 1) || !lua_getmetatable(Ls, 1)) return call_wrapped(Ls);
-    push_readonly(Ls);
+    lua_settop(Ls, 1);
+    if (is_protected(Ls, 1) && lua_getmetatable(Ls, 1)) {
+        lua_getfield(Ls, -1, "__index");
+        int library = lua_istable(Ls, -1);
+        lua_pop(Ls, 1);
+        if (library) lua_pushnil(Ls);
+        else push_readonly(Ls);
+        return 1;
+    }
+    lua_pushvalue(Ls, lua_upvalueindex(1));
+    lua_pushvalue(Ls, 1);
+    lua_call(Ls, 1, 1);
+    if (is_protected(Ls, -1)) push_readonly(Ls);
     return 1;
+}
+
+/* Strings' metatable indexes the string library: point it at the library's
+ * read-only proxy and protect the metatable itself, so that neither
+ * getmetatable('').__index.upper = f nor a new __index changes strings for
+ * later scripts. */
+static void protect_string_metatable(lua_State *Ls) {
+    lua_pushliteral(Ls, "");
+    if (lua_getmetatable(Ls, -1)) {
+        lua_getglobal(Ls, "string");
+        lua_setfield(Ls, -2, "__index");
+        lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+        lua_pushvalue(Ls, -2);
+        lua_pushboolean(Ls, 1);
+        lua_rawset(Ls, -3);
+        lua_pop(Ls, 2);
+    }
+    lua_pop(Ls, 1);
 }
 
 /* Wrap the base function `name` with f, the original as f's upvalue. */
@@ -893,8 +952,8 @@ static void protect_globals(lua_State *Ls) {
     lua_setfield(Ls, -2, "__mode");
     lua_setmetatable(Ls, -2);
     lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
-    static const char *const libs[] = {"redis", "cjson", "cmsgpack", "bit",   "struct",
-                                       "string", "math", "table",   "debug", NULL};
+    static const char *const libs[] = {"redis",  "cjson", "cmsgpack", "bit", "struct",
+                                       "string", "math",  "table",    NULL};
     for (int i = 0; libs[i]; i++) {
         lua_getglobal(Ls, libs[i]);
         if (lua_istable(Ls, -1)) {
@@ -904,6 +963,7 @@ static void protect_globals(lua_State *Ls) {
             lua_pop(Ls, 1);
         }
     }
+    protect_string_metatable(Ls);
     wrap_base(Ls, "setmetatable", l_guarded_write);
     wrap_base(Ls, "getmetatable", l_getmetatable);
     wrap_base(Ls, "rawset", l_guarded_write);
@@ -967,6 +1027,15 @@ static void vm_create(void) {
     open_lib(L, LUA_STRLIBNAME, luaopen_string);
     open_lib(L, LUA_MATHLIBNAME, luaopen_math);
     open_lib(L, LUA_DBLIBNAME, luaopen_debug);
+    /* Gone as in Redis: getfenv(0) / setfenv and the debug library reach
+     * the real globals and the registry, past every read-only guard, so
+     * one script could rewrite redis.call for all later ones. The engine
+     * uses the C debug API only. */
+    static const char *const removed[] = {"getfenv", "setfenv", "newproxy", "debug", NULL};
+    for (int i = 0; removed[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, removed[i]);
+    }
     lua_pushnil(L);
     lua_setglobal(L, "loadfile");
     lua_pushnil(L);
