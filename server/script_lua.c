@@ -586,6 +586,32 @@ static int l_redis_pcall(lua_State *Ls) {
     return redis_call_generic(Ls, 0);
 }
 
+/* redis.acl_check_cmd(cmd, arg...): may the calling user run it? lodis has
+ * only the default user, allowed everything (no ACL yet), so true for any
+ * command that exists; an unknown one, or bad arguments, raise as in Redis. */
+static int l_acl_check_cmd(lua_State *Ls) {
+    int argc = lua_gettop(Ls);
+    if (argc == 0) return raise_err(Ls, "Please specify at least one argument for this redis lib call");
+    arg argv[2] = {{NULL, 0}, {NULL, 0}};
+    for (int i = 1; i <= argc; i++) {
+        int t = lua_type(Ls, i);
+        if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            return raise_err(Ls, "Lua redis lib command arguments must be strings or integers");
+        if (i <= 2) {
+            size_t n;
+            argv[i - 1].p = (char *)lua_tolstring(Ls, i, &n);
+            argv[i - 1].len = n;
+        }
+    }
+    /* The name and, for a container, the subcommand decide (a container
+     * with an unknown subcommand is no command, as Redis's lookup says). */
+    const struct command *cmd = cmd_lookup_argv(argc < 2 ? argc : 2, argv);
+    if (!cmd || (argc >= 2 && cmd->nsubcmds > 0))
+        return raise_err(Ls, "Invalid command passed to redis.acl_check_cmd()");
+    lua_pushboolean(Ls, 1);
+    return 1;
+}
+
 static int l_sha1hex(lua_State *Ls) {
     if (lua_gettop(Ls) != 1) return raise_err(Ls, "wrong number of arguments");
     size_t n;
@@ -1062,6 +1088,7 @@ static void vm_create(void) {
     set_fn(L, "pcall", l_redis_pcall);
     set_fn(L, "log", l_log);
     set_fn(L, "sha1hex", l_sha1hex);
+    set_fn(L, "acl_check_cmd", l_acl_check_cmd);
     set_fn(L, "error_reply", l_error_reply);
     set_fn(L, "status_reply", l_status_reply);
     set_fn(L, "setresp", l_setresp);

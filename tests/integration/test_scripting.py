@@ -426,3 +426,30 @@ def test_script_error_stats_match_redis(r, reference):
     if reference is None:
         pytest.skip("redis-server not installed")
     assert _errstat_outcomes(r, "maxdisk") == _errstat_outcomes(reference, "maxmemory")
+
+
+ACL_CHECK_SCRIPTS = [l for l in r"""
+return redis.acl_check_cmd('set', 'x', 'y')
+return redis.acl_check_cmd('SET')
+return redis.acl_check_cmd('nosuch')
+return redis.acl_check_cmd()
+return redis.acl_check_cmd({})
+return redis.acl_check_cmd('config', 'get', 'x')
+return redis.acl_check_cmd('config', 'nosuch')
+return redis.acl_check_cmd('config')
+local ok, e = pcall(redis.acl_check_cmd, 'nosuch') return {tostring(ok), tostring(e)}
+return redis.acl_check_cmd('get', 1)
+return redis.acl_check_cmd('xgroup', 'create', 's', 'g', '$')
+""".splitlines() if l]
+
+
+def test_acl_check_cmd(r, reference):
+    """redis.acl_check_cmd: lodis has only the default user (no ACL), so
+    every existing command is allowed; unknown ones raise as in Redis."""
+    assert r.eval("return redis.acl_check_cmd('set', 'x', 'y')", 0) == 1
+    with pytest.raises(redis.ResponseError, match="Invalid command passed to redis.acl_check_cmd"):
+        r.eval("return redis.acl_check_cmd('nosuch')", 0)
+    if reference is None:
+        pytest.skip("redis-server not installed")
+    from lodis_testlib import script_divergences
+    assert script_divergences(r, reference, ACL_CHECK_SCRIPTS) == []

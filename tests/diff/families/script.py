@@ -112,6 +112,8 @@ SCRIPTS = [
     "redis.call('SET', KEYS[1] or 'k', 9007199254740991) return redis.call('GET', KEYS[1] or 'k')",
     "return {redis.call('ECHO', 0.1), redis.call('ECHO', -0.0), redis.call('ECHO', 2^70)}",
     "return redis.error_reply('')",
+    "return {redis.acl_check_cmd('set', KEYS[1] or 'k', 'v'), redis.acl_check_cmd('config', 'get')}",
+    "return redis.acl_check_cmd('config', 'nosuch')",
     "cjson.encode_max_depth(1) local ok, e = pcall(cjson.encode, {a = {1}}) "
     "cjson.encode_max_depth(1000) return {tostring(ok), e}",
     "cjson.encode_invalid_numbers('null') local e = cjson.encode({0/0, 1/0}) "
