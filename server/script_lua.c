@@ -946,6 +946,38 @@ static int l_getmetatable(lua_State *Ls) {
     return 1;
 }
 
+/* Replace the value at idx, when it is a read-only proxy, with what it
+ * stands for (a library's table, or the real globals for _G's), for
+ * reading only. */
+static void unwrap_proxy(lua_State *Ls, int idx) {
+    if (!is_protected(Ls, idx) || !lua_getmetatable(Ls, idx)) return;
+    lua_getfield(Ls, -1, "__index");
+    lua_remove(Ls, -2);
+    if (lua_tocfunction(Ls, -1) == env_index) {
+        lua_pop(Ls, 1);
+        lua_pushvalue(Ls, LUA_GLOBALSINDEX);
+    }
+    if (lua_istable(Ls, -1)) lua_replace(Ls, idx);
+    else lua_pop(Ls, 1);
+}
+
+/* next and rawget see through the proxies, so that pairs(redis) lists the
+ * library as Redis's does; the proxy itself stays the loop's state, the
+ * real table never reaches the script. */
+static int l_see_through(lua_State *Ls) {
+    if (lua_gettop(Ls) >= 1) unwrap_proxy(Ls, 1);
+    return call_wrapped(Ls);
+}
+
+/* pairs(t): the wrapped next (upvalue 1), t, nil. */
+static int l_pairs(lua_State *Ls) {
+    luaL_checktype(Ls, 1, LUA_TTABLE);
+    lua_pushvalue(Ls, lua_upvalueindex(1));
+    lua_pushvalue(Ls, 1);
+    lua_pushnil(Ls);
+    return 3;
+}
+
 /* Strings' metatable indexes the string library: point it at the library's
  * read-only proxy and protect the metatable itself, so that neither
  * getmetatable('').__index.upper = f nor a new __index changes strings for
@@ -978,8 +1010,8 @@ static void protect_globals(lua_State *Ls) {
     lua_setfield(Ls, -2, "__mode");
     lua_setmetatable(Ls, -2);
     lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
-    static const char *const libs[] = {"redis",  "cjson", "cmsgpack", "bit", "struct",
-                                       "string", "math",  "table",    NULL};
+    static const char *const libs[] = {"redis",  "cjson", "cmsgpack", "bit",       "struct",
+                                       "string", "math",  "table",    "coroutine", NULL};
     for (int i = 0; libs[i]; i++) {
         lua_getglobal(Ls, libs[i]);
         if (lua_istable(Ls, -1)) {
@@ -993,6 +1025,11 @@ static void protect_globals(lua_State *Ls) {
     wrap_base(Ls, "setmetatable", l_guarded_write);
     wrap_base(Ls, "getmetatable", l_getmetatable);
     wrap_base(Ls, "rawset", l_guarded_write);
+    wrap_base(Ls, "next", l_see_through);
+    wrap_base(Ls, "rawget", l_see_through);
+    lua_getglobal(Ls, "next");
+    lua_pushcclosure(Ls, l_pairs, 1);
+    lua_setglobal(Ls, "pairs");
 }
 
 /* The error handler: make every error a table {err, source, line}. */
@@ -1070,6 +1107,9 @@ static void vm_create(void) {
     lua_setglobal(L, "print");
     lua_pushcfunction(L, l_pcall);
     lua_setglobal(L, "pcall");
+    /* Redis keeps its error handler as this global; scripts can see it. */
+    lua_pushcfunction(L, err_handler);
+    lua_setglobal(L, "__redis__err__handler");
     lua_pushcfunction(L, l_loadstring);
     lua_setglobal(L, "loadstring");
     lua_pushcfunction(L, l_load);
@@ -1858,7 +1898,9 @@ static int l_cjson_decode_invalid(lua_State *Ls) {
     return json_enum_option(Ls, 1, &json_cfg_args(Ls, 1)->decode_invalid, NULL);
 }
 
-static void open_cjson(lua_State *Ls) {
+/* cjson.new(): a module table of its own, with its own settings (what the
+ * global cjson is too). */
+static int l_cjson_new(lua_State *Ls) {
     static const luaL_Reg fns[] = {{"encode", l_cjson_encode},
                                    {"decode", l_cjson_decode},
                                    {"encode_sparse_array", l_cjson_sparse},
@@ -1868,29 +1910,41 @@ static void open_cjson(lua_State *Ls) {
                                    {"encode_keep_buffer", l_cjson_keep_buffer},
                                    {"encode_invalid_numbers", l_cjson_encode_invalid},
                                    {"decode_invalid_numbers", l_cjson_decode_invalid},
+                                   {"new", l_cjson_new},
                                    {NULL, NULL}};
+    lua_newtable(Ls);
     /* lua-cjson's defaults. */
     json_cfg *jc = lua_newuserdata(Ls, sizeof *jc);
     *jc = (json_cfg){.sparse_convert = 0,
-                      .sparse_ratio = 2,
-                      .sparse_safe = 10,
-                      .encode_max_depth = 1000,
-                      .decode_max_depth = 1000,
-                      .precision = 14,
-                      .keep_buffer = 1,
-                      .encode_invalid = 0,
-                      .decode_invalid = 1};
-    luaL_openlib(Ls, "cjson", fns, 1);
-    lua_newtable(Ls);
-    lua_pushcfunction(Ls, l_cjson_box_gc);
-    lua_setfield(Ls, -2, "__gc");
-    lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_cjson_box");
+                     .sparse_ratio = 2,
+                     .sparse_safe = 10,
+                     .encode_max_depth = 1000,
+                     .decode_max_depth = 1000,
+                     .precision = 14,
+                     .keep_buffer = 1,
+                     .encode_invalid = 0,
+                     .decode_invalid = 1};
+    for (const luaL_Reg *f = fns; f->name; f++) {
+        lua_pushvalue(Ls, -1);
+        lua_pushcclosure(Ls, f->func, 1);
+        lua_setfield(Ls, -3, f->name);
+    }
+    lua_pop(Ls, 1);
     lua_pushlightuserdata(Ls, NULL);
     lua_setfield(Ls, -2, "null");
     lua_pushliteral(Ls, "lua-cjson");
     lua_setfield(Ls, -2, "_NAME");
     lua_pushliteral(Ls, "2.1.0");
     lua_setfield(Ls, -2, "_VERSION");
-    lua_pop(Ls, 1);
+    return 1;
+}
+
+static void open_cjson(lua_State *Ls) {
+    lua_newtable(Ls);
+    lua_pushcfunction(Ls, l_cjson_box_gc);
+    lua_setfield(Ls, -2, "__gc");
+    lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_cjson_box");
+    l_cjson_new(Ls);
+    lua_setglobal(Ls, "cjson");
 }
 

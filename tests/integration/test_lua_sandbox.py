@@ -41,6 +41,27 @@ ATTEMPTS = [
     "tostring(getmetatable('').__index == string)}",
 ]
 
+# What scripts can see: every library listed by pairs (through the
+# read-only proxies), the globals, cjson.new instances, Redis's error
+# handler global; the proxies never hand out the real tables.
+VISIBLE = [
+    "local t = {} for k in pairs(%s) do t[#t + 1] = k end table.sort(t) return t" % lib
+    for lib in ("redis", "string", "cjson", "cmsgpack", "struct", "bit", "math", "table",
+                "coroutine", "_G")
+] + [
+    "return {type(rawget(redis, 'call')), type(rawget(string, 'rep')), "
+    "tostring(rawget(redis, 'nosuch'))}",
+    "local f, s = pairs(redis) local ok, e = pcall(function() s.call = nil end) "
+    "return {tostring(ok), tostring(e)}",
+    "local ok, e = pcall(function() coroutine.evil = 1 end) return {tostring(ok), tostring(e)}",
+    "local c = cjson.new() c.encode_number_precision(3) return {c.encode({3.14159}), "
+    "cjson.encode({3.14159}), c.encode_number_precision(), cjson.encode_number_precision()}",
+    "local c = cjson.new() c.foo = 1 return {type(c.new), c.foo, c.encode({1})}",
+    "local t = __redis__err__handler('boom') return {t.err, type(t.source), type(t.line)}",
+    "local ok, e = pcall(function() __redis__err__handler = nil end) "
+    "return {tostring(ok), tostring(e)}",
+]
+
 AFTERWARDS = [
     "return redis.call('ping')",
     "return string.upper('a') .. ('b'):upper() .. ('%d'):format(5) .. ('abc'):sub(2)",
@@ -63,3 +84,10 @@ def test_escapes_fail_and_leave_later_scripts_alone(r, reference):
     if reference is None:
         pytest.skip("redis-server not installed")
     assert script_divergences(r, reference, ATTEMPTS + AFTERWARDS) == []
+
+
+def test_what_scripts_see_matches_redis(r, reference):
+    assert b"call" in r.eval(VISIBLE[0], 0)
+    if reference is None:
+        pytest.skip("redis-server not installed")
+    assert script_divergences(r, reference, VISIBLE) == []
