@@ -24,7 +24,9 @@
 
 #include "server/args.h"
 #include "server/cmdtable.h"
+#include "server/config.h"
 #include "server/reply.h"
+#include "server/resp.h"
 #include "server/script_lua.h"
 #include "server/server.h"
 #include "storage/glob.h"
@@ -229,7 +231,10 @@ static int l_readonly(lua_State *Ls) {
 /* A library's globals: the interpreter's, with the load-time redis table
  * while the library's code runs at load. */
 static int l_env_index(lua_State *Ls) {
-    if (load_phase && lua_type(Ls, 2) == LUA_TSTRING && !strcmp(lua_tostring(Ls, 2), "redis")) {
+    if (load_phase) {
+        /* Loading sees only the load-time redis table, as in Redis. */
+        if (lua_type(Ls, 2) != LUA_TSTRING || strcmp(lua_tostring(Ls, 2), "redis"))
+            return l_missing_global(Ls);
         lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_fn_loadredis");
         return 1;
     }
@@ -307,11 +312,23 @@ static int parse_meta(const char *code, size_t len, char **name, buf *err) {
     char *line = malloc(n + 1);
     memcpy(line, code, n);
     line[n] = '\0';
-    char *save = NULL, *tok;
-    char *engine = strtok_r(line, " \t\r", &save) + 2; /* the first word starts with "#!" */
+    /* Words as Redis splits them (sdssplitargs): quotes and escapes, so
+     * name="foo" names the library foo. */
+    resp_arg *words = NULL;
+    int cap = 0;
+    int nw = resp_split_inline(line, n, &words, &cap);
+    if (nw <= 0) {
+        free(words);
+        free(line);
+        buf_append_cstr(err, "Invalid library metadata");
+        return -1;
+    }
+    for (int i = 0; i < nw; i++) line[words[i].off + words[i].len] = '\0';
+    char *engine = line + words[0].off + 2; /* the first word starts with "#!" */
     int rc = 0;
-    while ((tok = strtok_r(NULL, " \t\r", &save))) {
-        if (!strncmp(tok, "name=", 5)) {
+    for (int i = 1; i < nw; i++) {
+        char *tok = line + words[i].off;
+        if (!strncasecmp(tok, "name=", 5)) {
             if (*name) {
                 buf_append_cstr(err, "Invalid metadata value, name argument was given multiple "
                                      "times");
@@ -337,6 +354,7 @@ static int parse_meta(const char *code, size_t len, char **name, buf *err) {
         buf_append_cstr(err, ERR_NAME_CHARS);
         rc = -1;
     }
+    free(words);
     free(line);
     if (rc) {
         free(*name);
@@ -804,8 +822,14 @@ bad_payload:
 
 /* FUNCTION FLUSH [ASYNC|SYNC] */
 void function_flush_command(client *c) {
-    if (c->argc > 3 || (c->argc == 3 && !arg_is(&c->argv[2], "ASYNC") &&
-                        !arg_is(&c->argv[2], "SYNC"))) {
+    if (c->argc > 3) {
+        reply_errorf(c,
+                     "unknown subcommand or wrong number of arguments for '%.*s'. Try FUNCTION "
+                     "HELP.",
+                     (int)c->argv[1].len, c->argv[1].p);
+        return;
+    }
+    if (c->argc == 3 && !arg_is(&c->argv[2], "ASYNC") && !arg_is(&c->argv[2], "SYNC")) {
         reply_error(c, "FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }
@@ -886,6 +910,20 @@ void function_help_command(client *c) {
     reply_help(c, "FUNCTION", help);
 }
 
+/* The function called name (names ignore case), and its library. */
+static const fn_func *fn_find(const arg *name, const fn_lib **lib) {
+    for (int i = 0; i < nlibs; i++) {
+        for (int f = 0; f < libs[i]->nfns; f++) {
+            const fn_func *fn = &libs[i]->fns[f];
+            if (strlen(fn->name) != name->len || strncasecmp(fn->name, name->p, name->len))
+                continue;
+            if (lib) *lib = libs[i];
+            return fn;
+        }
+    }
+    return NULL;
+}
+
 static void fcall_generic(client *c, int ro) {
     long long n;
     /* Before the function runs, so that MONITOR shows its calls after it. */
@@ -902,26 +940,34 @@ static void fcall_generic(client *c, int ro) {
         reply_error(c, "Number of keys can't be negative");
         return;
     }
-    const arg *name = &c->argv[1];
-    for (int i = 0; i < nlibs; i++) {
-        for (int f = 0; f < libs[i]->nfns; f++) {
-            const fn_func *fn = &libs[i]->fns[f];
-            /* Function names are looked up without regard to case. */
-            if (strlen(fn->name) != name->len || strncasecmp(fn->name, name->p, name->len))
-                continue;
-            if (ro && !(fn->flags & FNF_NO_WRITES)) {
-                reply_error(c, "Can not execute a script with write flag using *_ro command.");
-                return;
-            }
-            lua_rawgeti(FL, LUA_REGISTRYINDEX, libs[i]->ref);
-            lua_getfield(FL, -1, fn->name);
-            lua_remove(FL, -2);
-            script_lua_call_fn(c, FL, fn->name, c->argv + 3, (int)n, c->argv + 3 + n,
-                               c->argc - 3 - (int)n, ro || (fn->flags & FNF_NO_WRITES));
-            return;
-        }
+    const fn_lib *lib;
+    const fn_func *fn = fn_find(&c->argv[1], &lib);
+    if (!fn) {
+        reply_error(c, "Function not found");
+        return;
     }
-    reply_error(c, "Function not found");
+    if (!(fn->flags & FNF_NO_WRITES) && !config_enough_replicas()) {
+        reply_error(c, ERR_NOREPLICAS);
+        return;
+    }
+    if (ro && !(fn->flags & FNF_NO_WRITES)) {
+        reply_error(c, "Can not execute a script with write flag using *_ro command.");
+        return;
+    }
+    lua_rawgeti(FL, LUA_REGISTRYINDEX, lib->ref);
+    lua_getfield(FL, -1, fn->name);
+    lua_remove(FL, -2);
+    script_lua_call_fn(c, FL, fn->name, c->argv + 3, (int)n, c->argv + 3 + n,
+                       c->argc - 3 - (int)n, ro || (fn->flags & FNF_NO_WRITES),
+                       (fn->flags & FNF_ALLOW_OOM) != 0);
+}
+
+uint64_t function_fcall_cmd_flags(const client *c, uint64_t cmd_flags) {
+    const fn_func *fn = c->argc >= 2 ? fn_find(&c->argv[1], NULL) : NULL;
+    if (!fn) return cmd_flags;
+    return script_declared_cmd_flags(cmd_flags,
+                                     ((fn->flags & FNF_NO_WRITES) ? SCRIPT_DECLARED_NO_WRITES : 0) |
+                                         ((fn->flags & FNF_ALLOW_OOM) ? SCRIPT_DECLARED_ALLOW_OOM : 0));
 }
 
 /* FCALL function numkeys [key ...] [arg ...] */
@@ -932,4 +978,21 @@ void fcall_command(client *c) {
 /* FCALL_RO function numkeys [key ...] [arg ...] */
 void fcall_ro_command(client *c) {
     fcall_generic(c, 1);
+}
+
+void function_mem(script_mem *m) {
+    m->vm_functions = script_lua_vm_bytes(FL);
+    m->nlibraries = nlibs;
+    m->nfunctions = 0;
+    m->functions_bytes = 0;
+    for (int i = 0; i < nlibs; i++) {
+        const fn_lib *l = libs[i];
+        m->nfunctions += l->nfns;
+        m->functions_bytes += (long long)(sizeof *l + strlen(l->name) + 1 + l->len);
+        for (int j = 0; j < l->nfns; j++) {
+            const fn_func *f = &l->fns[j];
+            m->functions_bytes += (long long)(sizeof *f + strlen(f->name) + 1);
+            if (f->desc) m->functions_bytes += (long long)strlen(f->desc) + 1;
+        }
+    }
 }

@@ -32,6 +32,7 @@
 #include "server/latency_hist.h"
 #include "server/maxmemory.h"
 #include "server/reply.h"
+#include "server/script_lua.h"
 #include "server/server.h"
 #include "server/tracking.h"
 
@@ -285,6 +286,11 @@ static void sec_memory(buf *o) {
     getrusage(RUSAGE_SELF, &ru);
     char *policy = config_get_value("maxmemory-policy");
     char h[10][32];
+    script_mem sm;
+    script_lua_mem(&sm);
+    function_mem(&sm);
+    long long vm_total = sm.vm_eval + sm.vm_functions;
+    long long scripts_total = sm.scripts_eval + sm.functions_bytes;
     buf_printf(o,
                "# Memory\r\n"
                "used_memory:%llu\r\n"
@@ -299,7 +305,33 @@ static void sec_memory(buf *o) {
                "used_memory_dataset:%llu\r\n"
                "used_memory_dataset_perc:%.2f%%\r\n"
                "total_system_memory:%llu\r\n"
-               "total_system_memory_human:%s\r\n"
+               "total_system_memory_human:%s\r\n",
+               (unsigned long long)used, human(h[0], 32, used), (unsigned long long)rss,
+               human(h[1], 32, rss), (unsigned long long)peak, human(h[2], 32, peak),
+               peak ? (double)used * 100.0 / (double)peak : 0.0, (unsigned long long)overhead,
+               (unsigned long long)startup_memory, (unsigned long long)dataset,
+               net ? (double)dataset * 100.0 / (double)net : 0.0, (unsigned long long)sysmem,
+               human(h[3], 32, sysmem));
+    /* Scripting; used_memory_lua is Redis's older name of used_memory_vm_eval. */
+    buf_printf(o,
+               "used_memory_lua:%lld\r\n"
+               "used_memory_vm_eval:%lld\r\n"
+               "used_memory_lua_human:%s\r\n"
+               "used_memory_scripts_eval:%lld\r\n"
+               "number_of_cached_scripts:%lld\r\n"
+               "number_of_functions:%lld\r\n"
+               "number_of_libraries:%lld\r\n"
+               "used_memory_vm_functions:%lld\r\n"
+               "used_memory_vm_total:%lld\r\n"
+               "used_memory_vm_total_human:%s\r\n"
+               "used_memory_functions:%lld\r\n"
+               "used_memory_scripts:%lld\r\n"
+               "used_memory_scripts_human:%s\r\n",
+               sm.vm_eval, sm.vm_eval, human(h[0], 32, (uint64_t)sm.vm_eval), sm.scripts_eval,
+               sm.cached_scripts, sm.nfunctions, sm.nlibraries, sm.vm_functions, vm_total,
+               human(h[1], 32, (uint64_t)vm_total), sm.functions_bytes, scripts_total,
+               human(h[2], 32, (uint64_t)scripts_total));
+    buf_printf(o,
                "maxmemory:%llu\r\n"
                "maxmemory_human:%s\r\n"
                "maxmemory_policy:%s\r\n"
@@ -341,12 +373,7 @@ static void sec_memory(buf *o) {
                "lodis_map_size:%llu\r\n"
                "lodis_maxdisk:%llu\r\n"
                "lodis_maxdisk_human:%s\r\n",
-               (unsigned long long)used, human(h[0], 32, used), (unsigned long long)rss,
-               human(h[1], 32, rss), (unsigned long long)peak, human(h[2], 32, peak),
-               peak ? (double)used * 100.0 / (double)peak : 0.0, (unsigned long long)overhead,
-               (unsigned long long)startup_memory, (unsigned long long)dataset,
-               net ? (double)dataset * 100.0 / (double)net : 0.0, (unsigned long long)sysmem,
-               human(h[3], 32, sysmem), cfg.maxmemory, human(h[4], 32, cfg.maxmemory),
+               cfg.maxmemory, human(h[4], 32, cfg.maxmemory),
                policy ? policy : "", used ? (double)rss / (double)used : 0.0,
                (long long)rss - (long long)used, (unsigned long long)clients_mem,
                srv.reclaim_pending ? 1 : 0, (unsigned long long)rss_anon,

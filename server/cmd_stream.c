@@ -1088,6 +1088,12 @@ static int xr_parse(client *c, int group_mode, xr_args *a) {
         int more = c->argc - i - 1;
         const arg *o = &c->argv[i];
         if (arg_is(o, "BLOCK") && more) {
+            if (c->flags & CLIENT_SCRIPT) {
+                /* A script cannot wait: Redis refuses the option itself. */
+                reply_errorf(c, "%.*s command is not allowed with BLOCK option from scripts",
+                             (int)c->argv[0].len, c->argv[0].p);
+                return -1;
+            }
             i++;
             long long t;
             if (arg_ll_or_reply(c, &c->argv[i], &t, "timeout is not an integer or out of range") !=

@@ -80,8 +80,9 @@ static void apply_hz(void) {
 
 #define LL_MAX 9223372036854775807LL
 static directive table[] = {
-    {"port", NULL, C_INT, &cfg.port, "6379", 0, 65535, IMMUTABLE, NULL, NULL},
-    {"bind", NULL, C_STR, &cfg.bind, "127.0.0.1", 0, 0, IMMUTABLE, NULL, NULL},
+    /* port and bind: CONFIG SET reopens the listeners (config_set_command). */
+    {"port", NULL, C_INT, &cfg.port, "6379", 0, 65535, 0, NULL, NULL},
+    {"bind", NULL, C_STR, &cfg.bind, "127.0.0.1", 0, 0, 0, NULL, NULL},
     {"protected-mode", NULL, C_BOOL, &cfg.protected_mode, "yes", 0, 0, 0, NULL, NULL},
     {"tcp-backlog", NULL, C_INT, &cfg.tcp_backlog, "511", 0, LL_MAX, IMMUTABLE, NULL, NULL},
     {"timeout", NULL, C_INT, &cfg.timeout, "0", 0, LL_MAX, 0, NULL, NULL},
@@ -514,6 +515,31 @@ void config_get_command(client *c) {
     reply_set_deferred_len(c, h, n, REPLY_MAP);
 }
 
+/* After CONFIG SET changed port or bind: close the listeners and open the
+ * new ones, as Redis does. If that fails, every value of the command goes
+ * back, the old listeners are reopened and err says why (-1). */
+static int relisten_or_rollback(directive **ds, char **old, int npairs, char *err, size_t errlen) {
+    const directive *changed = NULL;
+    for (int i = 0; i < npairs && !changed; i++) {
+        if (strcmp(ds[i]->name, "port") && strcmp(ds[i]->name, "bind")) continue;
+        char *now = get_value(ds[i]);
+        if (strcmp(now, old[i])) changed = ds[i];
+        free(now);
+    }
+    if (!changed) return 0;
+    server_close_listeners();
+    if (server_listen() == 0) return 0;
+    server_close_listeners();
+    char why[256];
+    for (int j = 0; j < npairs; j++) set_value(ds[j], old[j], why, sizeof why);
+    if (server_listen() != 0) server_log(3, "CONFIG SET: could not listen again on the old address");
+    snprintf(err, errlen, "CONFIG SET failed (possibly related to argument '%s') - %s",
+             changed->name,
+             strcmp(changed->name, "port") ? "Failed to bind to specified addresses."
+                                           : "Unable to listen on this port. Check server logs.");
+    return -1;
+}
+
 /* CONFIG SET parameter value [parameter value ...] — all or nothing. */
 void config_set_command(client *c) {
     if (c->argc < 4 || (c->argc - 2) % 2) {
@@ -559,6 +585,10 @@ void config_set_command(client *c) {
             failed = i;
             goto out;
         }
+    }
+    if (relisten_or_rollback(ds, old, npairs, err, sizeof err) != 0) {
+        failed = 0;
+        goto out;
     }
     for (int i = 0; i < npairs; i++)
         if (ds[i]->apply) ds[i]->apply();

@@ -95,4 +95,11 @@ void config_apply_all(void);
 /* Current value of a directive as text, or NULL if unknown. Caller frees. */
 char *config_get_value(const char *name);
 
+/* min-replicas-to-write: lodis has no replicas, so any positive value makes
+ * writes fail as they do on a Redis primary without enough good replicas. */
+#define ERR_NOREPLICAS "-NOREPLICAS Not enough good replicas to write."
+static inline int config_enough_replicas(void) {
+    return cfg.min_replicas_to_write <= 0;
+}
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "server/cmdtable.h"
 #include "server/config.h"
+#include "server/script_lua.h"
 #include "server/hooks.h"
 #include "server/latency.h"
 #include "server/latency_hist.h"
@@ -21,6 +22,7 @@
 
 /* The transactions family's (weak: the core does not depend on it). */
 void multi_discard(client *c) __attribute__((weak));
+uint64_t multi_queued_flags(client *c) __attribute__((weak));
 
 int64_t mstime(void) {
     struct timeval tv;
@@ -81,12 +83,22 @@ void server_feed_monitors(client *c) {
     buf_free(&line);
 }
 
+/* INFO's error count when the last command ended (see call_command). */
+static uint64_t err_mark;
+
+void call_errors_accounted(void) {
+    err_mark = srv.stat_total_error_replies;
+}
+
 void call_command(client *c, const struct command *cmd) {
     client *prev = srv.current, *prev_caller = srv.caller;
     srv.current = c;
     if (!(c->flags & CLIENT_SCRIPT)) srv.caller = c;
     c->cmd = cmd;
-    uint64_t errs_before = srv.stat_total_error_replies;
+    /* Redis's rule for failed_calls: an error counted after the previous
+     * command ended, so a script or EXEC is not failed by the errors of the
+     * commands it ran, only by its own reply. */
+    if (!prev) err_mark = srv.stat_total_error_replies;
     int64_t start = ustime();
     ks_set_now(srv.ks, start / 1000);
     c->last_cmd = cmd; /* CLIENT LIST/INFO show the running command */
@@ -101,7 +113,8 @@ void call_command(client *c, const struct command *cmd) {
     st->calls++;
     st->usec += (uint64_t)dur;
     latency_hist_record(st, dur);
-    if (srv.stat_total_error_replies != errs_before) st->failed_calls++;
+    if (srv.stat_total_error_replies > err_mark) st->failed_calls++;
+    err_mark = srv.stat_total_error_replies;
     srv.stat_numcommands++;
     c->cmds_processed++;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
@@ -126,6 +139,20 @@ void container_unknown_subcommand(client *c) {
     }
     reply_errorf(c, "unknown subcommand '%.*s'. Try %s HELP.",
                  (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
+}
+
+/* The flags cmd runs with: those a script or function declares replace
+ * its command's (Redis's getCommandFlags), else the command's own. */
+static uint64_t run_flags(client *c, const struct command *cmd) {
+    switch (cmd->id) {
+    case CMDID_eval:
+    case CMDID_eval_ro: return script_eval_cmd_flags(c, cmd->flags, 0);
+    case CMDID_evalsha:
+    case CMDID_evalsha_ro: return script_eval_cmd_flags(c, cmd->flags, 1);
+    case CMDID_fcall:
+    case CMDID_fcall_ro: return function_fcall_cmd_flags(c, cmd->flags);
+    default: return cmd->flags;
+    }
 }
 
 /* Refuse cmd with err (a reply_error text). Like Redis, a refused EXEC also
@@ -177,7 +204,20 @@ void process_command(client *c) {
     }
     /* maxdisk: evict by policy, or refuse what may grow the dataset (Redis
      * checks maxmemory here: before MULTI queueing and pub/sub mode). */
-    if (cfg.maxdisk && maxdisk_check_or_reply(c, cmd)) {
+    /* The out-of-memory and replica checks see a script's declared flags
+     * (only they look, so only then are the flags worked out). */
+    uint64_t flags = cmd->flags;
+    if (cfg.maxdisk || !config_enough_replicas()) flags = run_flags(c, cmd);
+    if (cfg.maxdisk && maxdisk_check_or_reply(c, cmd, flags)) {
+        cmd_stats(cmd)->rejected_calls++;
+        goto rejected;
+    }
+    /* min-replicas-to-write (Redis checks it after memory, before queueing). */
+    if (!config_enough_replicas() &&
+        ((flags & CMD_WRITE) ||
+         (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI) && multi_queued_flags &&
+          (multi_queued_flags(c) & CMD_WRITE)))) {
+        reject_command(c, cmd, ERR_NOREPLICAS);
         cmd_stats(cmd)->rejected_calls++;
         goto rejected;
     }

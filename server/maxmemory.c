@@ -243,11 +243,11 @@ int maxdisk_oom(void) {
     return cfg.maxdisk && ev && evict_now() == EVICT_FAIL;
 }
 
-int maxdisk_check_or_reply(client *c, const struct command *cmd) {
+int maxdisk_check_or_reply(client *c, const struct command *cmd, uint64_t flags) {
     if (!cfg.maxdisk || !ev) return 0;
     int r = evict_now();
     if (r != EVICT_FAIL) return 0;
-    int denyoom = (cmd->flags & CMD_DENYOOM) != 0;
+    int denyoom = (flags & CMD_DENYOOM) != 0;
     /* EXEC is refused when a queued command would be (Redis 7). */
     if (cmd->id == CMDID_exec && (c->flags & CLIENT_MULTI) && multi_queued_flags &&
         (multi_queued_flags(c) & CMD_DENYOOM))

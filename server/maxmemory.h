@@ -37,7 +37,7 @@ void maxmemory_apply(void);
 /* Before a command: with maxdisk set, evict by policy as needed; if the
  * dataset is still over the bound and the command may grow it (denyoom),
  * reply Redis's OOM error and return 1. */
-int maxdisk_check_or_reply(client *c, const struct command *cmd);
+int maxdisk_check_or_reply(client *c, const struct command *cmd, uint64_t flags);
 /* Scripts: is the dataset over maxdisk with nothing left to evict? Set
  * before a script runs, as Redis's pre-command OOM state. */
 int maxdisk_oom(void);

@@ -55,12 +55,12 @@ void reply_status(client *c, const char *s) {
     reply_status_len(c, s, strlen(s));
 }
 
-void reply_error(client *c, const char *text) {
+static void error_reply(client *c, const char *text, int count) {
     /* Like Redis: a text starting with '-' carries its own error code
      * ("-WRONGTYPE ..."), any other gets "ERR ". */
     int own = text[0] == '-';
     if (own) text++;
-    server_count_error(own ? text : "ERR");
+    if (count) server_count_error(own ? text : "ERR");
     if (muted(c)) return;
     size_t len = strlen(text);
     buf_reserve(&c->reply, len + 8);
@@ -71,6 +71,14 @@ void reply_error(client *c, const char *text) {
         if (c->reply.p[i] == '\r' || c->reply.p[i] == '\n') c->reply.p[i] = ' ';
     buf_append(&c->reply, "\r\n", 2);
     after_add(c);
+}
+
+void reply_error(client *c, const char *text) {
+    error_reply(c, text, 1);
+}
+
+void reply_error_counted_before(client *c, const char *text) {
+    error_reply(c, text, 0);
 }
 
 void reply_errorf(client *c, const char *fmt, ...) {

@@ -35,6 +35,9 @@ void reply_status_len(client *c, const char *s, size_t len);
  * code ("-WRONGTYPE Operation..."); any other text gets "-ERR " in front.
  * CR and LF inside are replaced by spaces. */
 void reply_error(client *c, const char *text);
+/* The same reply for an error already counted in INFO errorstats (a
+ * script returning the error of a command it called). */
+void reply_error_counted_before(client *c, const char *text);
 void reply_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_int(client *c, long long v);                   /* :v */
 void reply_bulk(client *c, const void *p, size_t len);    /* $len\r\n...\r\n */

@@ -11,7 +11,8 @@
  * one WAL record: atomic in memory and across crashes.
  * Libraries: base (without loadfile/dofile), table, string, math (with
  * Redis's deterministic random), debug, bit, cjson (cJSON for decoding),
- * struct. Not here: cmsgpack, the script debugger.
+ * cmsgpack (lua_cmsgpack.c), struct (lua_struct.c). Not here: the script
+ * debugger.
  *
  * Time limit: a count hook runs every HOOK_INSTRUCTIONS VM instructions.
  * Once a script (or function) has run for busy-reply-threshold ms it is
@@ -26,6 +27,7 @@
 #include "server/script_lua.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +40,8 @@
 #include <lualib.h>
 
 #include "server/cmdtable.h"
+#include "server/lua_cmsgpack.h"
+#include "server/lua_struct.h"
 #include "server/config.h"
 #include "server/maxmemory.h"
 #include "server/reply.h"
@@ -62,9 +66,13 @@ static struct {
 static int run_readonly;     /* EVAL_RO, or a no-writes shebang */
 static uint64_t rand_x = 0x1234ABCD330EULL; /* rand48 state: not reset between scripts */
 static buf jbuf;             /* cjson.encode output */
+/* The script cache, for INFO: entries and bytes (body + sha; the compiled
+ * functions are in the VM's heap, counted by Lua). */
+static long long cached_scripts, cached_bytes;
 
 #define SCRIPT_FLAG_SHEBANG   1
-#define SCRIPT_FLAG_NO_WRITES 2
+#define SCRIPT_FLAG_NO_WRITES 2 /* == SCRIPT_DECLARED_NO_WRITES */
+#define SCRIPT_FLAG_ALLOW_OOM 4 /* == SCRIPT_DECLARED_ALLOW_OOM */
 
 /* ---------------------------------------------------------------- SHA1 */
 
@@ -131,6 +139,35 @@ void script_sha1_hex(const void *p, size_t len, char out[41]) {
 
 /* ------------------------------------------------------------ helpers */
 
+/* Redis's visible marker on the error table of a command a script called:
+ * the error is in INFO errorstats already, so the script's reply of it is
+ * not counted again. */
+#define COUNTED_FIELD "ignore_error_stats_update"
+
+static void mark_counted(lua_State *Ls) {
+    lua_pushboolean(Ls, 1);
+    lua_setfield(Ls, -2, COUNTED_FIELD);
+}
+
+static int is_counted(lua_State *Ls, int idx) {
+    lua_getfield(Ls, idx, COUNTED_FIELD);
+    int v = lua_toboolean(Ls, -1);
+    lua_pop(Ls, 1);
+    return v;
+}
+
+/* Reply a script's error text ("-CODE msg"): counted in INFO unless it
+ * came from a command the script called, which still fails the script's
+ * command, as Redis does. */
+static void reply_script_error(client *c, const char *text, int counted) {
+    if (!counted) {
+        reply_error(c, text);
+        return;
+    }
+    reply_error_counted_before(c, text);
+    if (c->cmd) cmd_stats(c->cmd)->failed_calls++;
+}
+
 /* Raise {err = "ERR <msg>"} (no position prefix, as Redis's lib errors). */
 static int raise_err(lua_State *Ls, const char *msg) {
     lua_newtable(Ls);
@@ -196,6 +233,7 @@ static const char *resp_to_lua(lua_State *Ls, const char *p, const char *end) {
         lua_newtable(Ls);
         lua_pushlstring(Ls, p, (size_t)(e - p));
         lua_setfield(Ls, -2, "err");
+        mark_counted(Ls);
         return next;
     case '$':
     case '=': {
@@ -308,7 +346,7 @@ static void lua_table_to_reply(client *c, lua_State *Ls, int depth) {
         tmp[0] = '-';
         memcpy(tmp + 1, s, n);
         tmp[n + 1] = '\0';
-        reply_error(c, tmp);
+        reply_script_error(c, tmp, is_counted(Ls, -2));
         free(tmp);
         lua_pop(Ls, 1);
         return;
@@ -437,11 +475,20 @@ static int run_oom; /* over maxdisk with nothing to evict when the script began 
 static int redis_call_generic(lua_State *Ls, int raise) {
     int argc = lua_gettop(Ls);
     const char *err = NULL, *code = "ERR";
+    int looked_up = 0;                         /* errors after the lookup are counted */
+    const struct command *rejected = NULL;     /* ... and its rejected_calls */
     if (argc == 0) err = "Please specify at least one argument for this redis lib call";
     for (int i = 1; !err && i <= argc; i++) {
         int t = lua_type(Ls, i);
         if (t != LUA_TSTRING && t != LUA_TNUMBER)
             err = "Lua redis lib command arguments must be strings or integers";
+        if (t == LUA_TNUMBER) {
+            /* 17 digits as Redis (Lua's own tostring keeps 14): 2^53-1 stays exact. */
+            char nb[64];
+            snprintf(nb, sizeof nb, "%.17g", (double)lua_tonumber(Ls, i));
+            lua_pushstring(Ls, nb);
+            lua_replace(Ls, i);
+        }
     }
     if (!err) {
         if (argc > call_argv_cap) {
@@ -465,12 +512,18 @@ static int redis_call_generic(lua_State *Ls, int raise) {
             buf_append(&call_bytes, "", 1);
         }
         const struct command *cmd = cmd_lookup_argv(argc, call_argv);
+        looked_up = 1;
+        rejected = cmd;
         if (!cmd) err = "Unknown Redis command called from script";
         else if (!cmd_arity_ok(cmd, argc))
             err = "Wrong number of args calling Redis command from script";
         else if (cmd->flags & CMD_NOSCRIPT) err = "This Redis command is not allowed from script";
         else if ((cmd->flags & CMD_WRITE) && run_readonly)
             err = "Write commands are not allowed from read-only scripts.";
+        else if ((cmd->flags & CMD_WRITE) && !config_enough_replicas()) {
+            code = "NOREPLICAS";
+            err = "Not enough good replicas to write.";
+        }
         else if ((cmd->flags & CMD_DENYOOM) && !run_wrote && run_oom) {
             /* Over maxdisk when the script started: refused until its first
              * write, after which it must be let finish (Redis's rule). */
@@ -498,20 +551,29 @@ static int redis_call_generic(lua_State *Ls, int raise) {
                 int is_err = lua_isstring(Ls, -1);
                 lua_pop(Ls, 1);
                 if (is_err) {
-                    /* Keep only the err field. */
+                    /* Keep only the err field (and the marker). */
                     lua_getfield(Ls, -1, "err");
                     lua_newtable(Ls);
                     lua_insert(Ls, -2);
                     lua_setfield(Ls, -2, "err");
+                    mark_counted(Ls);
                     return lua_error(Ls);
                 }
             }
             return 1;
         }
     }
+    /* Refused before it ran: counted now, as Redis counts a rejected
+     * command (and its rejected_calls when it is a known one). */
     lua_newtable(Ls);
     lua_pushfstring(Ls, "%s %s", code, err);
     lua_setfield(Ls, -2, "err");
+    if (looked_up) {
+        server_count_error(code);
+        if (rejected) cmd_stats(rejected)->rejected_calls++;
+        call_errors_accounted();
+        mark_counted(Ls);
+    }
     if (raise) return lua_error(Ls);
     return 1;
 }
@@ -522,6 +584,32 @@ static int l_redis_call(lua_State *Ls) {
 
 static int l_redis_pcall(lua_State *Ls) {
     return redis_call_generic(Ls, 0);
+}
+
+/* redis.acl_check_cmd(cmd, arg...): may the calling user run it? lodis has
+ * only the default user, allowed everything (no ACL yet), so true for any
+ * command that exists; an unknown one, or bad arguments, raise as in Redis. */
+static int l_acl_check_cmd(lua_State *Ls) {
+    int argc = lua_gettop(Ls);
+    if (argc == 0) return raise_err(Ls, "Please specify at least one argument for this redis lib call");
+    arg argv[2] = {{NULL, 0}, {NULL, 0}};
+    for (int i = 1; i <= argc; i++) {
+        int t = lua_type(Ls, i);
+        if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            return raise_err(Ls, "Lua redis lib command arguments must be strings or integers");
+        if (i <= 2) {
+            size_t n;
+            argv[i - 1].p = (char *)lua_tolstring(Ls, i, &n);
+            argv[i - 1].len = n;
+        }
+    }
+    /* The name and, for a container, the subcommand decide (a container
+     * with an unknown subcommand is no command, as Redis's lookup says). */
+    const struct command *cmd = cmd_lookup_argv(argc < 2 ? argc : 2, argv);
+    if (!cmd || (argc >= 2 && cmd->nsubcmds > 0))
+        return raise_err(Ls, "Invalid command passed to redis.acl_check_cmd()");
+    lua_pushboolean(Ls, 1);
+    return 1;
 }
 
 static int l_sha1hex(lua_State *Ls) {
@@ -537,11 +625,23 @@ static int l_sha1hex(lua_State *Ls) {
 static int l_error_reply(lua_State *Ls) {
     if (lua_gettop(Ls) != 1 || lua_type(Ls, 1) != LUA_TSTRING)
         goto bad;
+    /* Redis's form: "-CODE msg" keeps its code, a text without a code
+     * (or without a space after it) gets "ERR "; newlines around the
+     * message go. */
     size_t n;
     const char *s = lua_tolstring(Ls, 1, &n);
     if (n && s[0] == '-') s++, n--;
+    const char *sp = memchr(s, ' ', n);
+    const char *msg = sp ? sp + 1 : s;
+    size_t mlen = n - (size_t)(msg - s);
+    while (mlen && (*msg == '\r' || *msg == '\n')) msg++, mlen--;
+    while (mlen && (msg[mlen - 1] == '\r' || msg[mlen - 1] == '\n')) mlen--;
     lua_newtable(Ls);
-    lua_pushlstring(Ls, s, n);
+    if (sp) lua_pushlstring(Ls, s, (size_t)(sp - s));
+    else lua_pushliteral(Ls, "ERR");
+    lua_pushliteral(Ls, " ");
+    lua_pushlstring(Ls, msg, mlen);
+    lua_concat(Ls, 3);
     lua_setfield(Ls, -2, "err");
     return 1;
 bad: /* returned, not raised, as Redis does */
@@ -572,6 +672,23 @@ static int l_status_reply(lua_State *Ls) {
  * (ESC) and answer nil plus a message, as a failed load does. */
 #define BINARY_CHUNK_ERR "attempt to load a binary chunk"
 
+/* Give the chunk just loaded (on top) the environment of the Lua function
+ * that loads it, else the scripts' read-only one: by default Lua would give
+ * it the real globals, where `redis = ...` would change every later
+ * script. */
+static void chunk_env(lua_State *Ls) {
+    lua_Debug ar;
+    int caller = lua_getstack(Ls, 1, &ar) && lua_getinfo(Ls, "f", &ar);
+    if (caller && !lua_iscfunction(Ls, -1)) {
+        lua_getfenv(Ls, -1);
+        lua_remove(Ls, -2);
+    } else {
+        if (caller) lua_pop(Ls, 1);
+        lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_env");
+    }
+    lua_setfenv(Ls, -2);
+}
+
 static int l_loadstring(lua_State *Ls) {
     size_t len;
     const char *s = luaL_checklstring(Ls, 1, &len);
@@ -581,7 +698,10 @@ static int l_loadstring(lua_State *Ls) {
         lua_pushstring(Ls, BINARY_CHUNK_ERR);
         return 2;
     }
-    if (luaL_loadbuffer(Ls, s, len, name) == 0) return 1;
+    if (luaL_loadbuffer(Ls, s, len, name) == 0) {
+        chunk_env(Ls);
+        return 1;
+    }
     lua_pushnil(Ls);
     lua_insert(Ls, -2);
     return 2;
@@ -622,7 +742,10 @@ static int l_load(lua_State *Ls) {
     lua_settop(Ls, 3);
     chunk_reader r = {1, 0};
     int st = lua_load(Ls, read_piece, &r, name);
-    if (st == 0 && !r.binary) return 1;
+    if (st == 0 && !r.binary) {
+        chunk_env(Ls);
+        return 1;
+    }
     if (st == 0) lua_pop(Ls, 1);
     lua_pushnil(Ls);
     if (r.binary) lua_pushstring(Ls, BINARY_CHUNK_ERR);
@@ -795,14 +918,82 @@ static int call_wrapped(lua_State *Ls) {
 
 /* setmetatable and rawset: refused on a protected table. */
 static int l_guarded_write(lua_State *Ls) {
-    if (is_protected(Ls, 1)) return luaL_error(Ls, "Attempt to modify a readonly table");
+    if (is_protected(Ls, 1)) {
+        /* Without a position, as Redis's setmetatable / rawset say it. */
+        lua_pushliteral(Ls, "Attempt to modify a readonly table");
+        return lua_error(Ls);
+    }
     return call_wrapped(Ls);
 }
 
+/* getmetatable: a library proxy has none (Redis's libraries are plain
+ * tables; its metatable would hand out the real table), the globals'
+ * proxy and a protected metatable (strings') come as read-only views. */
 static int l_getmetatable(lua_State *Ls) {
-    if (!is_protected(Ls, 1) || !lua_getmetatable(Ls, 1)) return call_wrapped(Ls);
-    push_readonly(Ls);
+    lua_settop(Ls, 1);
+    if (is_protected(Ls, 1) && lua_getmetatable(Ls, 1)) {
+        lua_getfield(Ls, -1, "__index");
+        int library = lua_istable(Ls, -1);
+        lua_pop(Ls, 1);
+        if (library) lua_pushnil(Ls);
+        else push_readonly(Ls);
+        return 1;
+    }
+    lua_pushvalue(Ls, lua_upvalueindex(1));
+    lua_pushvalue(Ls, 1);
+    lua_call(Ls, 1, 1);
+    if (is_protected(Ls, -1)) push_readonly(Ls);
     return 1;
+}
+
+/* Replace the value at idx, when it is a read-only proxy, with what it
+ * stands for (a library's table, or the real globals for _G's), for
+ * reading only. */
+static void unwrap_proxy(lua_State *Ls, int idx) {
+    if (!is_protected(Ls, idx) || !lua_getmetatable(Ls, idx)) return;
+    lua_getfield(Ls, -1, "__index");
+    lua_remove(Ls, -2);
+    if (lua_tocfunction(Ls, -1) == env_index) {
+        lua_pop(Ls, 1);
+        lua_pushvalue(Ls, LUA_GLOBALSINDEX);
+    }
+    if (lua_istable(Ls, -1)) lua_replace(Ls, idx);
+    else lua_pop(Ls, 1);
+}
+
+/* next and rawget see through the proxies, so that pairs(redis) lists the
+ * library as Redis's does; the proxy itself stays the loop's state, the
+ * real table never reaches the script. */
+static int l_see_through(lua_State *Ls) {
+    if (lua_gettop(Ls) >= 1) unwrap_proxy(Ls, 1);
+    return call_wrapped(Ls);
+}
+
+/* pairs(t): the wrapped next (upvalue 1), t, nil. */
+static int l_pairs(lua_State *Ls) {
+    luaL_checktype(Ls, 1, LUA_TTABLE);
+    lua_pushvalue(Ls, lua_upvalueindex(1));
+    lua_pushvalue(Ls, 1);
+    lua_pushnil(Ls);
+    return 3;
+}
+
+/* Strings' metatable indexes the string library: point it at the library's
+ * read-only proxy and protect the metatable itself, so that neither
+ * getmetatable('').__index.upper = f nor a new __index changes strings for
+ * later scripts. */
+static void protect_string_metatable(lua_State *Ls) {
+    lua_pushliteral(Ls, "");
+    if (lua_getmetatable(Ls, -1)) {
+        lua_getglobal(Ls, "string");
+        lua_setfield(Ls, -2, "__index");
+        lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
+        lua_pushvalue(Ls, -2);
+        lua_pushboolean(Ls, 1);
+        lua_rawset(Ls, -3);
+        lua_pop(Ls, 2);
+    }
+    lua_pop(Ls, 1);
 }
 
 /* Wrap the base function `name` with f, the original as f's upvalue. */
@@ -819,8 +1010,8 @@ static void protect_globals(lua_State *Ls) {
     lua_setfield(Ls, -2, "__mode");
     lua_setmetatable(Ls, -2);
     lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_ro");
-    static const char *const libs[] = {"redis", "cjson", "bit", "struct", "string",
-                                       "math",  "table", "debug", NULL};
+    static const char *const libs[] = {"redis",  "cjson", "cmsgpack", "bit",       "struct",
+                                       "string", "math",  "table",    "coroutine", NULL};
     for (int i = 0; libs[i]; i++) {
         lua_getglobal(Ls, libs[i]);
         if (lua_istable(Ls, -1)) {
@@ -830,9 +1021,15 @@ static void protect_globals(lua_State *Ls) {
             lua_pop(Ls, 1);
         }
     }
+    protect_string_metatable(Ls);
     wrap_base(Ls, "setmetatable", l_guarded_write);
     wrap_base(Ls, "getmetatable", l_getmetatable);
     wrap_base(Ls, "rawset", l_guarded_write);
+    wrap_base(Ls, "next", l_see_through);
+    wrap_base(Ls, "rawget", l_see_through);
+    lua_getglobal(Ls, "next");
+    lua_pushcclosure(Ls, l_pairs, 1);
+    lua_setglobal(Ls, "pairs");
 }
 
 /* The error handler: make every error a table {err, source, line}. */
@@ -869,7 +1066,6 @@ static int err_handler(lua_State *Ls) {
 
 static void open_bit(lua_State *Ls);
 static void open_cjson(lua_State *Ls);
-static void open_struct(lua_State *Ls);
 
 static void open_lib(lua_State *Ls, const char *name, lua_CFunction f) {
     lua_pushcfunction(Ls, f);
@@ -894,6 +1090,15 @@ static void vm_create(void) {
     open_lib(L, LUA_STRLIBNAME, luaopen_string);
     open_lib(L, LUA_MATHLIBNAME, luaopen_math);
     open_lib(L, LUA_DBLIBNAME, luaopen_debug);
+    /* Gone as in Redis: getfenv(0) / setfenv and the debug library reach
+     * the real globals and the registry, past every read-only guard, so
+     * one script could rewrite redis.call for all later ones. The engine
+     * uses the C debug API only. */
+    static const char *const removed[] = {"getfenv", "setfenv", "newproxy", "debug", NULL};
+    for (int i = 0; removed[i]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, removed[i]);
+    }
     lua_pushnil(L);
     lua_setglobal(L, "loadfile");
     lua_pushnil(L);
@@ -902,6 +1107,9 @@ static void vm_create(void) {
     lua_setglobal(L, "print");
     lua_pushcfunction(L, l_pcall);
     lua_setglobal(L, "pcall");
+    /* Redis keeps its error handler as this global; scripts can see it. */
+    lua_pushcfunction(L, err_handler);
+    lua_setglobal(L, "__redis__err__handler");
     lua_pushcfunction(L, l_loadstring);
     lua_setglobal(L, "loadstring");
     lua_pushcfunction(L, l_load);
@@ -912,13 +1120,15 @@ static void vm_create(void) {
     lua_pop(L, 1);
     open_bit(L);
     open_cjson(L);
-    open_struct(L);
+    lua_open_cmsgpack(L);
+    lua_open_struct(L);
 
     lua_newtable(L);
     set_fn(L, "call", l_redis_call);
     set_fn(L, "pcall", l_redis_pcall);
     set_fn(L, "log", l_log);
     set_fn(L, "sha1hex", l_sha1hex);
+    set_fn(L, "acl_check_cmd", l_acl_check_cmd);
     set_fn(L, "error_reply", l_error_reply);
     set_fn(L, "status_reply", l_status_reply);
     set_fn(L, "setresp", l_setresp);
@@ -976,6 +1186,49 @@ void script_lua_reset(void) {
     if (!L) return;
     lua_close(L);
     vm_create();
+    cached_scripts = cached_bytes = 0;
+}
+
+static int parse_shebang(client *c, const char *body, size_t len, size_t *linelen);
+
+uint64_t script_declared_cmd_flags(uint64_t cmd_flags, int declared) {
+    cmd_flags &= ~(uint64_t)(CMD_DENYOOM | CMD_WRITE);
+    if (!(declared & (SCRIPT_DECLARED_NO_WRITES | SCRIPT_DECLARED_ALLOW_OOM)))
+        cmd_flags |= CMD_DENYOOM;
+    if (!(declared & SCRIPT_DECLARED_NO_WRITES)) cmd_flags |= CMD_WRITE;
+    return cmd_flags;
+}
+
+uint64_t script_eval_cmd_flags(const client *c, uint64_t cmd_flags, int by_sha) {
+    if (c->argc < 2) return cmd_flags;
+    const arg *a = &c->argv[1];
+    int flags = 0;
+    if (by_sha) {
+        if (a->len != 40 || !L) return cmd_flags;
+        char sha[41];
+        for (int i = 0; i < 40; i++) sha[i] = (char)tolower((unsigned char)a->p[i]);
+        sha[40] = '\0';
+        lua_getfield(L, LUA_REGISTRYINDEX, "lodis_flags");
+        lua_getfield(L, -1, sha);
+        flags = (int)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+    } else if (a->len >= 2 && a->p[0] == '#' && a->p[1] == '!') {
+        size_t ll;
+        flags = parse_shebang(NULL, a->p, a->len, &ll);
+        if (flags < 0) return cmd_flags; /* the command replies the error */
+    }
+    if (!(flags & SCRIPT_FLAG_SHEBANG)) return cmd_flags;
+    return script_declared_cmd_flags(cmd_flags, flags);
+}
+
+long long script_lua_vm_bytes(lua_State *Ls) {
+    return Ls ? (long long)lua_gc(Ls, LUA_GCCOUNT, 0) * 1024 + lua_gc(Ls, LUA_GCCOUNTB, 0) : 0;
+}
+
+void script_lua_mem(script_mem *m) {
+    m->vm_eval = script_lua_vm_bytes(L);
+    m->cached_scripts = cached_scripts;
+    m->scripts_eval = cached_bytes;
 }
 
 int script_lua_running(void) {
@@ -990,7 +1243,8 @@ int script_lua_exists(const char *sha) {
     return ok;
 }
 
-/* Parse a "#!lua flags=a,b" first line. Returns flags or -1 after replying. */
+/* Parse a "#!lua flags=a,b" first line. Returns flags, or -1 after
+ * replying the error to c (c NULL: no reply). */
 static int parse_shebang(client *c, const char *body, size_t len, size_t *linelen) {
     const char *nl = memchr(body, '\n', len);
     size_t n = nl ? (size_t)(nl - body) : len;
@@ -1002,22 +1256,23 @@ static int parse_shebang(client *c, const char *body, size_t len, size_t *linele
     char *save = NULL;
     char *tok = strtok_r(line + 2, " ", &save);
     if (!tok || strcmp(tok, "lua")) {
-        reply_errorf(c, "Unexpected engine in script shebang: %s", line + 2);
+        if (c) reply_errorf(c, "Unexpected engine in script shebang: %s", line + 2);
         free(line);
         return -1;
     }
     while ((tok = strtok_r(NULL, " ", &save))) {
         if (strncmp(tok, "flags=", 6)) {
-            reply_errorf(c, "Unknown lua shebang option: %s", tok);
+            if (c) reply_errorf(c, "Unknown lua shebang option: %s", tok);
             free(line);
             return -1;
         }
         char *s2 = NULL;
         for (char *f = strtok_r(tok + 6, ",", &s2); f; f = strtok_r(NULL, ",", &s2)) {
             if (!strcmp(f, "no-writes")) flags |= SCRIPT_FLAG_NO_WRITES;
-            else if (strcmp(f, "allow-oom") && strcmp(f, "allow-stale") &&
-                     strcmp(f, "no-cluster") && strcmp(f, "allow-cross-slot-keys")) {
-                reply_errorf(c, "Unexpected flag in script shebang: %s", f);
+            else if (!strcmp(f, "allow-oom")) flags |= SCRIPT_FLAG_ALLOW_OOM;
+            else if (strcmp(f, "allow-stale") && strcmp(f, "no-cluster") &&
+                     strcmp(f, "allow-cross-slot-keys")) {
+                if (c) reply_errorf(c, "Unexpected flag in script shebang: %s", f);
                 free(line);
                 return -1;
             }
@@ -1059,6 +1314,8 @@ int script_lua_load(client *c, const char *body, size_t len, char sha[41]) {
     lua_pushinteger(L, flags);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
+    cached_scripts++;
+    cached_bytes += (long long)len + 41;
     return 0;
 }
 
@@ -1136,6 +1393,30 @@ int script_lua_running_info(const char **name, client **caller, int64_t *duratio
     return run.is_eval ? BUSY_EVAL : BUSY_FUNCTION;
 }
 
+/* Reply the error a script or function (name: its sha or function name)
+ * ended with, on top of Ls: the error table err_handler made gets its
+ * place ("script: name, on @user_script:line."). */
+static void reply_run_error(client *c, lua_State *Ls, const char *name, int is_eval) {
+    if (!lua_istable(Ls, -1)) {
+        reply_errorf(c, "Error running script (call to %s%s): %s", is_eval ? "f_" : "", name,
+                     lua_isstring(Ls, -1) ? lua_tostring(Ls, -1) : "execution failure");
+        return;
+    }
+    int counted = is_counted(Ls, -1);
+    lua_getfield(Ls, -1, "err");
+    lua_getfield(Ls, -2, "source");
+    lua_getfield(Ls, -3, "line");
+    const char *msg = lua_tostring(Ls, -3);
+    const char *src = lua_tostring(Ls, -2);
+    buf b = {0};
+    buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
+    if (src && !lua_isnil(Ls, -1))
+        buf_printf(&b, " script: %s, on %s:%s.", name, src, lua_tostring(Ls, -1));
+    reply_script_error(c, b.p, counted);
+    buf_free(&b);
+    lua_pop(Ls, 3);
+}
+
 static void set_arg_table(const char *name, const arg *v, int n) {
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
@@ -1151,6 +1432,18 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     lua_getfield(L, -1, sha);
     int flags = (int)lua_tointeger(L, -1);
     lua_pop(L, 2);
+    /* A script that declares flags without no-writes may write: checked
+     * before it runs, as Redis does. */
+    if ((flags & SCRIPT_FLAG_SHEBANG) && !(flags & SCRIPT_FLAG_NO_WRITES)) {
+        if (!config_enough_replicas()) {
+            reply_error(c, ERR_NOREPLICAS);
+            return;
+        }
+        if (readonly) {
+            reply_error(c, "Can not execute a script with write flag using *_ro command.");
+            return;
+        }
+    }
     lua_pushcfunction(L, err_handler);
     lua_getfield(L, LUA_REGISTRYINDEX, "lodis_scripts");
     lua_getfield(L, -1, sha);
@@ -1158,26 +1451,11 @@ void script_lua_run(client *c, const char *sha, const arg *keys, int nkeys, cons
     set_arg_table("KEYS", keys, nkeys);
     set_arg_table("ARGV", args, nargs);
     run_begin(L, c, sha, 1, readonly || (flags & SCRIPT_FLAG_NO_WRITES));
+    if (flags & SCRIPT_FLAG_ALLOW_OOM) run_oom = 0;
     int rc = lua_pcall(L, 0, 1, -2);
     run_end(L);
     if (rc) {
-        if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, "err");
-            lua_getfield(L, -2, "source");
-            lua_getfield(L, -3, "line");
-            const char *msg = lua_tostring(L, -3);
-            const char *src = lua_tostring(L, -2);
-            buf b = {0};
-            buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
-            if (src && !lua_isnil(L, -1))
-                buf_printf(&b, " script: %s, on %s:%s.", sha, src, lua_tostring(L, -1));
-            reply_error(c, b.p);
-            buf_free(&b);
-            lua_pop(L, 3);
-        } else {
-            reply_errorf(c, "Error running script (call to f_%s): %s", sha,
-                         lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
-        }
+        reply_run_error(c, L, sha, 1);
     } else {
         lua_to_reply(c, L, 0);
     }
@@ -1196,7 +1474,7 @@ lua_State *script_lua_new_vm(void) {
 }
 
 void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *keys, int nkeys,
-                        const arg *args, int nargs, int readonly) {
+                        const arg *args, int nargs, int readonly, int allow_oom) {
     lua_pushcfunction(Ls, err_handler);
     lua_insert(Ls, -2);
     const arg *v[2] = {keys, args};
@@ -1209,25 +1487,11 @@ void script_lua_call_fn(client *c, lua_State *Ls, const char *name, const arg *k
         }
     }
     run_begin(Ls, c, name, 0, readonly);
+    if (allow_oom) run_oom = 0;
     int rc = lua_pcall(Ls, 2, 1, -4);
     run_end(Ls);
     if (rc) {
-        if (lua_istable(Ls, -1)) {
-            lua_getfield(Ls, -1, "err");
-            lua_getfield(Ls, -2, "source");
-            lua_getfield(Ls, -3, "line");
-            const char *msg = lua_tostring(Ls, -3);
-            const char *src = lua_tostring(Ls, -2);
-            buf b = {0};
-            buf_printf(&b, "-%s", msg ? msg : "ERR unknown error");
-            if (src && !lua_isnil(Ls, -1))
-                buf_printf(&b, " script: %s, on %s:%s.", name, src, lua_tostring(Ls, -1));
-            reply_error(c, b.p);
-            buf_free(&b);
-        } else {
-            reply_errorf(c, "Error running script (call to %s): %s", name,
-                         lua_isstring(Ls, -1) ? lua_tostring(Ls, -1) : "execution failure");
-        }
+        reply_run_error(c, Ls, name, 0);
     } else {
         lua_to_reply(c, Ls, 0);
     }
@@ -1330,6 +1594,21 @@ static void open_bit(lua_State *Ls) {
  * raised half-way leaks nothing. */
 static buf jbuf;
 
+/* lua-cjson's settings (cjson.encode_max_depth() and the rest), one set per
+ * interpreter as a userdata upvalue of every cjson function; they last
+ * until the interpreter goes (SCRIPT FLUSH), as in Redis. */
+typedef struct json_cfg {
+    int sparse_convert, sparse_ratio, sparse_safe;
+    int encode_max_depth, decode_max_depth, precision;
+    int keep_buffer, encode_invalid, decode_invalid; /* encode_invalid 2: as null */
+} json_cfg;
+
+static const json_cfg *jcfg; /* the settings of the running encode/decode */
+
+static json_cfg *json_cfg_of(lua_State *Ls) {
+    return lua_touserdata(Ls, lua_upvalueindex(1));
+}
+
 static void json_string(buf *b, const char *s, size_t n) {
     buf_append(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
@@ -1352,8 +1631,15 @@ static void json_string(buf *b, const char *s, size_t n) {
 }
 
 static void json_number(lua_State *Ls, buf *b, double d) {
-    if (isnan(d) || isinf(d)) luaL_error(Ls, "Cannot serialise number: must not be NaN or Inf");
-    buf_printf(b, "%.14g", d);
+    if (isnan(d) || isinf(d)) {
+        if (jcfg->encode_invalid == 0)
+            luaL_error(Ls, "Cannot serialise number: must not be NaN or Inf");
+        if (jcfg->encode_invalid == 2 || isnan(d)) {
+            buf_append_cstr(b, jcfg->encode_invalid == 2 ? "null" : "nan");
+            return;
+        }
+    }
+    buf_printf(b, "%.*g", jcfg->precision, d);
 }
 
 /* Array length if the table is an array (positive integer keys only), 0 if
@@ -1375,15 +1661,19 @@ static int json_array_len(lua_State *Ls, int idx) {
         lua_pop(Ls, 1);
         return -1;
     }
-    if (max > 10 && max > items * 2)
-        luaL_error(Ls, "Cannot serialise table: excessively sparse array");
+    if (jcfg->sparse_ratio > 0 && max > jcfg->sparse_safe && max > items * jcfg->sparse_ratio) {
+        if (!jcfg->sparse_convert)
+            luaL_error(Ls, "Cannot serialise table: excessively sparse array");
+        return -1;
+    }
     return (int)max;
 }
 
 static void json_encode_value(lua_State *Ls, int idx, int depth);
 
 static void json_encode_table(lua_State *Ls, int idx, int depth) {
-    if (depth > 1000) luaL_error(Ls, "Cannot serialise, excessive nesting (%d)", depth);
+    if (depth > jcfg->encode_max_depth)
+        luaL_error(Ls, "Cannot serialise, excessive nesting (%d)", depth);
     luaL_checkstack(Ls, 6, "json");
     int len = json_array_len(Ls, idx);
     if (len > 0) {
@@ -1409,7 +1699,7 @@ static void json_encode_table(lua_State *Ls, int idx, int depth) {
             const char *k = lua_tolstring(Ls, -2, &n);
             json_string(&jbuf, k, n);
         } else if (kt == LUA_TNUMBER) {
-            buf_printf(&jbuf, "\"%.14g\"", lua_tonumber(Ls, -2));
+            buf_printf(&jbuf, "\"%.*g\"", jcfg->precision, lua_tonumber(Ls, -2));
         } else {
             luaL_error(Ls, "Cannot serialise table: table key must be a number or string");
         }
@@ -1446,13 +1736,13 @@ static void json_encode_value(lua_State *Ls, int idx, int depth) {
 static int l_cjson_encode(lua_State *Ls) {
     luaL_argcheck(Ls, lua_gettop(Ls) == 1, 1, "expected 1 argument");
     buf_clear(&jbuf);
+    jcfg = json_cfg_of(Ls);
     json_encode_value(Ls, 1, 0);
     lua_pushlstring(Ls, jbuf.p ? jbuf.p : "", jbuf.len);
     return 1;
 }
 
-static void json_to_lua(lua_State *Ls, const cJSON *j, int depth) {
-    if (depth > 1000) luaL_error(Ls, "Found too many nested data structures (%d)", depth);
+static void json_to_lua(lua_State *Ls, const cJSON *j) {
     luaL_checkstack(Ls, 4, "json");
     if (cJSON_IsNull(j)) lua_pushlightuserdata(Ls, NULL);
     else if (cJSON_IsFalse(j)) lua_pushboolean(Ls, 0);
@@ -1463,14 +1753,14 @@ static void json_to_lua(lua_State *Ls, const cJSON *j, int depth) {
         lua_newtable(Ls);
         int i = 1;
         for (const cJSON *e = j->child; e; e = e->next) {
-            json_to_lua(Ls, e, depth + 1);
+            json_to_lua(Ls, e);
             lua_rawseti(Ls, -2, i++);
         }
     } else if (cJSON_IsObject(j)) {
         lua_newtable(Ls);
         for (const cJSON *e = j->child; e; e = e->next) {
             lua_pushstring(Ls, e->string ? e->string : "");
-            json_to_lua(Ls, e, depth + 1);
+            json_to_lua(Ls, e);
             lua_rawset(Ls, -3);
         }
     } else {
@@ -1478,51 +1768,183 @@ static void json_to_lua(lua_State *Ls, const cJSON *j, int depth) {
     }
 }
 
+/* Where lua-cjson stops for nesting deeper than max: the 1-based position
+ * just after the first '[' or '{' (outside strings) that opens level
+ * max+1, with that level in *level; 0 if the text never nests so deep. */
+static size_t json_too_deep_at(const char *s, size_t n, int max, int *level) {
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (ch == '\\') i++;
+            else if (ch == '"') in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max) {
+                *level = depth;
+                return i + 1;
+            }
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 static int l_cjson_decode(lua_State *Ls) {
     luaL_argcheck(Ls, lua_gettop(Ls) == 1, 1, "expected 1 argument");
     size_t n;
     const char *s = luaL_checklstring(Ls, 1, &n);
     const char *endp = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(s, n, &endp, 0);
+    /* The tree is held by a userdata whose __gc frees it, so an error raised
+     * while converting (nesting too deep, Lua stack full) leaks nothing. */
+    cJSON **box = lua_newuserdata(Ls, sizeof *box);
+    *box = NULL;
+    lua_getfield(Ls, LUA_REGISTRYINDEX, "lodis_cjson_box");
+    lua_setmetatable(Ls, -2);
+    jcfg = json_cfg_of(Ls);
+    int deep_level = 0;
+    size_t deep = json_too_deep_at(s, n, jcfg->decode_max_depth, &deep_level);
+    cJSON *j = *box = cJSON_ParseWithLengthOpts(s, n, &endp, 0);
+    size_t at = j ? n + 1 : endp && endp >= s ? (size_t)(endp - s) + 1 : 1;
+    /* lua-cjson reads in order: whichever problem comes first is reported. */
+    if (deep && deep <= at) {
+        return luaL_error(Ls, "Found too many nested data structures (%d) at character %d",
+                          deep_level, (int)deep);
+    }
     if (!j) {
-        size_t at = endp && endp >= s ? (size_t)(endp - s) + 1 : 1;
         if (at > n) return luaL_error(Ls, "Expected value but found T_END at character %d", (int)at);
         return luaL_error(Ls, "Expected value but found invalid token at character %d", (int)at);
     }
-    /* Our own cleanup on error: convert under pcall would be heavier; the
-     * tree is freed before any Lua error can be raised by conversion of
-     * well-formed input, except depth errors (rare). */
-    json_to_lua(Ls, j, 0);
+    json_to_lua(Ls, j);
     cJSON_Delete(j);
+    *box = NULL;
     return 1;
 }
 
-static int l_cjson_cfg(lua_State *Ls) {
-    (void)Ls;
+static int l_cjson_box_gc(lua_State *Ls) {
+    cJSON **box = lua_touserdata(Ls, 1);
+    if (*box) cJSON_Delete(*box);
+    *box = NULL;
     return 0;
 }
 
-static void open_cjson(lua_State *Ls) {
+/* lua-cjson's option readers: nil leaves the setting, the reply is the
+ * setting's value after the call. */
+static int json_int_option(lua_State *Ls, int i, int *setting, int min, int max) {
+    if (!lua_isnil(Ls, i)) {
+        int v = luaL_checkint(Ls, i);
+        char msg[64];
+        snprintf(msg, sizeof msg, "expected integer between %d and %d", min, max);
+        luaL_argcheck(Ls, min <= v && v <= max, 1, msg);
+        *setting = v;
+    }
+    lua_pushinteger(Ls, *setting);
+    return 1;
+}
+
+/* options: NULL for off/on; true means option 1. */
+static int json_enum_option(lua_State *Ls, int i, int *setting, const char *const *options) {
+    static const char *const onoff[] = {"off", "on", NULL};
+    if (!options) options = onoff;
+    if (!lua_isnil(Ls, i)) {
+        if (lua_isboolean(Ls, i)) *setting = lua_toboolean(Ls, i);
+        else *setting = luaL_checkoption(Ls, i, NULL, options);
+    }
+    if (*setting <= 1) lua_pushboolean(Ls, *setting);
+    else lua_pushstring(Ls, options[*setting]);
+    return 1;
+}
+
+/* Each setter takes at most its own arguments, as lua-cjson checks. */
+static json_cfg *json_cfg_args(lua_State *Ls, int max) {
+    luaL_argcheck(Ls, lua_gettop(Ls) <= max, max + 1, "found too many arguments");
+    lua_settop(Ls, max);
+    return json_cfg_of(Ls);
+}
+
+static int l_cjson_sparse(lua_State *Ls) {
+    json_cfg *jc = json_cfg_args(Ls, 3);
+    json_enum_option(Ls, 1, &jc->sparse_convert, NULL);
+    json_int_option(Ls, 2, &jc->sparse_ratio, 0, INT_MAX);
+    json_int_option(Ls, 3, &jc->sparse_safe, 0, INT_MAX);
+    return 3;
+}
+
+static int l_cjson_encode_depth(lua_State *Ls) {
+    return json_int_option(Ls, 1, &json_cfg_args(Ls, 1)->encode_max_depth, 1, INT_MAX);
+}
+
+static int l_cjson_decode_depth(lua_State *Ls) {
+    return json_int_option(Ls, 1, &json_cfg_args(Ls, 1)->decode_max_depth, 1, INT_MAX);
+}
+
+static int l_cjson_precision(lua_State *Ls) {
+    return json_int_option(Ls, 1, &json_cfg_args(Ls, 1)->precision, 1, 14);
+}
+
+static int l_cjson_keep_buffer(lua_State *Ls) {
+    return json_enum_option(Ls, 1, &json_cfg_args(Ls, 1)->keep_buffer, NULL);
+}
+
+static int l_cjson_encode_invalid(lua_State *Ls) {
+    static const char *const opts[] = {"off", "on", "null", NULL};
+    return json_enum_option(Ls, 1, &json_cfg_args(Ls, 1)->encode_invalid, opts);
+}
+
+/* Stored only: cJSON never accepts nan / inf / hex numbers. */
+static int l_cjson_decode_invalid(lua_State *Ls) {
+    return json_enum_option(Ls, 1, &json_cfg_args(Ls, 1)->decode_invalid, NULL);
+}
+
+/* cjson.new(): a module table of its own, with its own settings (what the
+ * global cjson is too). */
+static int l_cjson_new(lua_State *Ls) {
     static const luaL_Reg fns[] = {{"encode", l_cjson_encode},
                                    {"decode", l_cjson_decode},
-                                   {"encode_sparse_array", l_cjson_cfg},
-                                   {"encode_max_depth", l_cjson_cfg},
-                                   {"decode_max_depth", l_cjson_cfg},
-                                   {"encode_number_precision", l_cjson_cfg},
-                                   {"encode_keep_buffer", l_cjson_cfg},
-                                   {"encode_invalid_numbers", l_cjson_cfg},
-                                   {"decode_invalid_numbers", l_cjson_cfg},
+                                   {"encode_sparse_array", l_cjson_sparse},
+                                   {"encode_max_depth", l_cjson_encode_depth},
+                                   {"decode_max_depth", l_cjson_decode_depth},
+                                   {"encode_number_precision", l_cjson_precision},
+                                   {"encode_keep_buffer", l_cjson_keep_buffer},
+                                   {"encode_invalid_numbers", l_cjson_encode_invalid},
+                                   {"decode_invalid_numbers", l_cjson_decode_invalid},
+                                   {"new", l_cjson_new},
                                    {NULL, NULL}};
-    luaL_register(Ls, "cjson", fns);
+    lua_newtable(Ls);
+    /* lua-cjson's defaults. */
+    json_cfg *jc = lua_newuserdata(Ls, sizeof *jc);
+    *jc = (json_cfg){.sparse_convert = 0,
+                     .sparse_ratio = 2,
+                     .sparse_safe = 10,
+                     .encode_max_depth = 1000,
+                     .decode_max_depth = 1000,
+                     .precision = 14,
+                     .keep_buffer = 1,
+                     .encode_invalid = 0,
+                     .decode_invalid = 1};
+    for (const luaL_Reg *f = fns; f->name; f++) {
+        lua_pushvalue(Ls, -1);
+        lua_pushcclosure(Ls, f->func, 1);
+        lua_setfield(Ls, -3, f->name);
+    }
+    lua_pop(Ls, 1);
     lua_pushlightuserdata(Ls, NULL);
     lua_setfield(Ls, -2, "null");
     lua_pushliteral(Ls, "lua-cjson");
     lua_setfield(Ls, -2, "_NAME");
     lua_pushliteral(Ls, "2.1.0");
     lua_setfield(Ls, -2, "_VERSION");
-    lua_pop(Ls, 1);
+    return 1;
 }
 
-static void open_struct(lua_State *Ls) {
-    (void)Ls;
+static void open_cjson(lua_State *Ls) {
+    lua_newtable(Ls);
+    lua_pushcfunction(Ls, l_cjson_box_gc);
+    lua_setfield(Ls, -2, "__gc");
+    lua_setfield(Ls, LUA_REGISTRYINDEX, "lodis_cjson_box");
+    l_cjson_new(Ls);
+    lua_setglobal(Ls, "cjson");
 }
+

@@ -47,6 +47,31 @@ struct lua_State *script_lua_new_vm(void);
 /* Call the Lua function on top of Ls's stack as f(keys, args) and reply its
  * result (or error, naming the function) to c; the stack is left empty. */
 void script_lua_call_fn(client *c, struct lua_State *Ls, const char *name, const arg *keys,
-                        int nkeys, const arg *args, int nargs, int readonly);
+                        int nkeys, const arg *args, int nargs, int readonly, int allow_oom);
+
+/* Redis's command flags for a script or function that declares flags: its
+ * command may write unless no-writes, and is refused out of memory (deny
+ * OOM) unless no-writes or allow-oom. declared: SCRIPT_DECLARED_* bits. */
+#define SCRIPT_DECLARED_NO_WRITES 2
+#define SCRIPT_DECLARED_ALLOW_OOM 4
+uint64_t script_declared_cmd_flags(uint64_t cmd_flags, int declared);
+/* The flags EVAL / EVALSHA (_RO) c runs with: its script's declared ones
+ * (a shebang), else cmd_flags (no shebang, not cached, a bad shebang). */
+uint64_t script_eval_cmd_flags(const client *c, uint64_t cmd_flags, int by_sha);
+/* The same for FCALL / FCALL_RO (cmd_function.c). */
+uint64_t function_fcall_cmd_flags(const client *c, uint64_t cmd_flags);
+
+/* INFO memory's scripting fields: the EVAL interpreter and its script
+ * cache (script_lua_mem), the functions' interpreter and libraries
+ * (function_mem, cmd_function.c). Byte counts are the Lua heaps as Lua
+ * counts them and the cached code with its names. */
+typedef struct script_mem {
+    long long vm_eval, scripts_eval, cached_scripts;
+    long long vm_functions, functions_bytes, nfunctions, nlibraries;
+} script_mem;
+void script_lua_mem(script_mem *m);
+void function_mem(script_mem *m);
+/* Lua's count of Ls's heap in bytes (0 for NULL). */
+long long script_lua_vm_bytes(struct lua_State *Ls);
 
 #endif

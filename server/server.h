@@ -155,6 +155,9 @@ void server_log(int level, const char *fmt, ...) __attribute__((format(printf, 2
 /* Dispatch (dispatch.c) */
 void process_command(client *c);
 void call_command(client *c, const struct command *cmd);
+/* The errors counted so far belong to a command refused inside a script:
+ * they do not fail the command that runs it (Redis's failed_calls rule). */
+void call_errors_accounted(void);
 /* Show c's current command to the MONITOR clients. */
 void server_feed_monitors(client *c);
 /* Reply for a container command called with an unknown subcommand. */

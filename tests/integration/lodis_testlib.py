@@ -257,3 +257,19 @@ def require_commands(r, *names):
             reply = c.read_reply()
             if not reply or isinstance(reply[0], RespNull) or reply[0] is None:
                 pytest.skip("server lacks %s (its family has not landed yet)" % name.upper())
+
+
+def eval_or_error(cli, script, *keys_and_args, numkeys=0):
+    """EVAL's reply, or "error: <text>" for an error reply."""
+    import redis
+    try:
+        return cli.eval(script, numkeys, *keys_and_args)
+    except redis.ResponseError as e:
+        return "error: " + str(e)
+
+
+def script_divergences(r, reference, scripts):
+    """(script, lodis reply, reference reply) for each script whose reply
+    differs between the two servers (replies via eval_or_error)."""
+    out = [(s, eval_or_error(r, s), eval_or_error(reference, s)) for s in scripts]
+    return [d for d in out if d[1] != d[2]]

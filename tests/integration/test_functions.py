@@ -190,3 +190,39 @@ def test_libraries_survive_restart(server_factory, how):
     server.kill9()
     server.start()
     assert server.client().execute_command("FUNCTION", "LIST") == []
+
+
+LOAD_CASES = [
+    "#!lua name=x\nlocal s = string.len('a') redis.register_function('f', function() return 1 end)",
+    "#!lua name=x\nlocal t = getmetatable(_G)",
+    "#!lua name=x\nlocal t = pcall(function() end)",
+    '#!lua name="foo"\nredis.register_function("f", function() return 1 end)',
+    '#!lua NAME=bar "x\nredis.register_function("f", function() return 1 end)',
+    "#!lua Name=bar\nredis.register_function('g', function() return string.len('abc') end)",
+]
+
+
+def test_load_time_globals_and_metadata_like_redis(r, reference):
+    """While a library loads it sees only the load-time redis table (no
+    string, math, getmetatable ...); its shebang is split as Redis splits
+    arguments (quotes, any-case name=); FUNCTION FLUSH with too many
+    arguments is a subcommand syntax error."""
+    def run(cli):
+        cli.execute_command("FUNCTION", "FLUSH")
+        out = []
+        for code in LOAD_CASES:
+            try:
+                out.append(cli.execute_command("FUNCTION", "LOAD", "REPLACE", code))
+            except redis.ResponseError as e:
+                out.append("error: " + str(e))
+        out.append(cli.fcall("g", 0))
+        for args in (["SYNC", "extra"], ["bad"]):
+            out.append(err(cli.execute_command, "FUNCTION", "FLUSH", *args))
+        return out
+
+    mine = run(r)
+    assert "nonexistent global variable 'string'" in mine[0]
+    assert mine[3] == b"foo" and mine[6] == 3
+    assert "Try FUNCTION HELP." in mine[7]
+    if reference is not None:
+        assert mine == run(reference)

@@ -778,3 +778,43 @@ def test_shutdown_nosave_loses_nothing(admin, r):
     assert admin.wait_exit() == 0
     admin.start()
     assert admin.client().dbsize() == 100
+
+
+def test_config_set_port_and_bind_reopen_the_listener(admin, r):
+    """CONFIG SET port / bind listen anew at once, as Redis does; a port
+    that is taken fails with Redis's error and rolls back every value of
+    the command, the old listener staying in use."""
+    old_port = admin.port
+    r.config_set("maxmemory", "0")
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        with pytest.raises(redis.ResponseError, match=(
+                r"CONFIG SET failed \(possibly related to argument 'port'\) - "
+                r"Unable to listen on this port")):
+            r.execute_command("CONFIG", "SET", "maxmemory", "10000001",
+                              "port", str(busy.getsockname()[1]))
+    finally:
+        busy.close()
+    assert r.config_get("maxmemory") == {"maxmemory": "0"}
+    assert r.config_get("port") == {"port": str(old_port)}
+    assert redis.Redis(port=old_port).ping()
+    assert r.config_set("port", str(old_port))  # unchanged: nothing reopened
+    new_port = _free_port()
+    try:
+        assert r.config_set("port", str(new_port))
+        assert redis.Redis(port=new_port).ping()
+        with pytest.raises(redis.ConnectionError):
+            redis.Redis(port=old_port, socket_connect_timeout=1).ping()
+        assert r.ping()  # connections already made stay
+        assert r.config_set("bind", "127.0.0.1 -::1")
+        assert redis.Redis(port=new_port).ping()
+        with pytest.raises(redis.ResponseError, match="Failed to bind to specified addresses"):
+            r.config_set("bind", "192.0.2.1")
+        assert redis.Redis(port=new_port).ping()
+    finally:
+        r.config_set("bind", "127.0.0.1")
+        r.config_set("port", str(old_port))
+    assert redis.Redis(port=old_port).ping()
