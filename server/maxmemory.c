@@ -127,17 +127,17 @@ void mem_purge(void) {
 }
 
 /* Bound the store's clean cache by what maxmemory leaves it (see the top of
- * this file). `reset` forgets the recent peak (maxmemory changed). */
-static void cache_bound(int reset) {
+ * this file), given `used` = mem_used(). `reset` forgets the recent peak
+ * (maxmemory changed). Returns the bytes the cache gave back. */
+static uint64_t cache_bound(int reset, uint64_t used) {
     static uint64_t other_peak;
     if (!cfg.maxmemory) {
         uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
         store_cache_set_max(srv.st, (size_t)(phys / 4));
-        return;
+        return 0;
     }
     store_cache_stats cs;
     store_cache_get_stats(srv.st, &cs);
-    uint64_t used = mem_used();
     uint64_t other = used > cs.bytes ? used - cs.bytes : 0;
     /* The peak decays by 1/64 of maxmemory per call (10 Hz: about 6 s). */
     uint64_t decay = cfg.maxmemory / 64;
@@ -147,6 +147,9 @@ static void cache_bound(int reset) {
     uint64_t max = room > other_peak ? room - other_peak : 0;
     if (max > cfg.maxmemory / 2) max = cfg.maxmemory / 2;
     store_cache_set_max(srv.st, (size_t)max);
+    store_cache_stats after;
+    store_cache_get_stats(srv.st, &after);
+    return cs.bytes > after.bytes ? cs.bytes - after.bytes : 0;
 }
 
 void maxmemory_apply(void) {
@@ -162,13 +165,16 @@ void maxmemory_apply(void) {
     store_set_memtable_budget(srv.st, budget);
     store_set_dirty_budget(srv.st, cfg.maxmemory ? (size_t)(cfg.maxmemory / 16) : 0);
     ks_tier_set_max(srv.ks, tier_max);
-    cache_bound(1);
+    cache_bound(1, mem_used());
 }
 
 static void maxmemory_cron(void) {
     if (!cfg.maxmemory) return;
-    cache_bound(0); /* the cache gives way first */
+    /* The cache gives way first (mallinfo2 walks the heap's free lists:
+     * once per call is enough). */
     uint64_t used = mem_used();
+    uint64_t freed = cache_bound(0, used);
+    used = used > freed ? used - freed : 0;
     if (used > cfg.maxmemory) {
         /* Drain the memtable into LMDB; free heap back to the kernel. */
         store_stats st;
