@@ -102,6 +102,9 @@ void call_command(client *c, const struct command *cmd) {
     int64_t start = ustime();
     ks_set_now(srv.ks, start / 1000);
     c->last_cmd = cmd; /* CLIENT LIST/INFO show the running command */
+    /* Reads fill the RAM tier's clean cache; a write's look at the value it
+     * replaces would not stay there (store.h). */
+    store_cache_fill(srv.st, !(cmd->flags & CMD_WRITE));
     cmd->proc(c);
     /* Like Redis 7.0, MONITOR sees a command once it ran (so EXEC's queued
      * commands come before EXEC); the script commands feed themselves

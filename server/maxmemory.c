@@ -23,7 +23,7 @@
  * maxmemory all the same, the cron gives RAM back, never data: it forces a
  * checkpoint (the memtable drains into LMDB), lowers the access table's
  * bound and returns free heap to the kernel (malloc_trim). Without
- * maxmemory the cache is bounded to a quarter of physical memory.
+ * maxmemory there is no cache (see cache_bound).
  *
  * LMDB's mapped pages may add up to MAP_SLACK to the resident set; past
  * that they are unmapped (madvise(MADV_DONTNEED)) and later reads fault
@@ -132,8 +132,11 @@ void mem_purge(void) {
 static uint64_t cache_bound(int reset, uint64_t used) {
     static uint64_t other_peak;
     if (!cfg.maxmemory) {
-        uint64_t phys = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
-        store_cache_set_max(srv.st, (size_t)(phys / 4));
+        /* Nothing then bounds the page cache's share of RAM, and warm LMDB
+         * pages answer a point read as fast as the cache (GET -P 16 over 1M
+         * warm keys: 510k/s without it, 493k/s with it, the fills only
+         * cost): the cache earns its copies only under a memory bound. */
+        store_cache_set_max(srv.st, 0);
         return 0;
     }
     store_cache_stats cs;

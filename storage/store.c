@@ -504,7 +504,7 @@ int store_get(store *s, int dbi, const void *k, size_t klen, const uint8_t **v, 
     MDB_val mk = {klen, (void *)k}, mv;
     int rc = mdb_get(t, s->dbi[dbi], &mk, &mv);
     if (rc) return store_mdb_rc(rc);
-    if (s->cache) oc_fill(s->cache, dbi, k, klen, mv.mv_data, mv.mv_size);
+    if (s->cache && !s->cache_nofill) oc_fill(s->cache, dbi, k, klen, mv.mv_data, mv.mv_size);
     *v = mv.mv_data;
     *vlen = mv.mv_size;
     return ST_OK;

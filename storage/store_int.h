@@ -31,6 +31,7 @@ struct store {
     memtable *active;  /* writes of the current generations */
     memtable *frozen;  /* being (or waiting to be) checkpointed */
     struct objcache *cache; /* clean values read from LMDB (NULL: none) */
+    int cache_nofill;       /* store_cache_fill(s, 0): reads do not fill it */
 
     wal w;
     uint8_t *batch;    /* this tick's WAL payload */

@@ -157,6 +157,10 @@ void store_cache_set_max(store *s, size_t bytes) {
     oc_release(s->cache); /* between commands: give the memory back now */
 }
 
+void store_cache_fill(store *s, int on) {
+    s->cache_nofill = !on;
+}
+
 void store_cache_set_lfu(store *s, int lfu) {
     if (s->cache) oc_set_lfu(s->cache, lfu);
 }
