@@ -6,6 +6,8 @@
  * the checkpoint thread reads it. */
 #include "storage/memtable.h"
 
+#include "storage/hash64.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,24 +27,8 @@ static mt_node *node_new(int level, const void *k, size_t klen) {
     return n;
 }
 
-/* A fast non-cryptographic hash for the index (keys are not attacker
- * chosen in a way that matters: a skewed table only slows lookups). */
-static uint64_t hkey(int list, const void *k, size_t n) {
-    const uint8_t *p = k;
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)list << 56) ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return h;
+static inline uint64_t hkey(int list, const void *k, size_t n) {
+    return hash64_tagged(list, k, n);
 }
 
 static int hidx_insert(memtable *m, int list, mt_node *node, uint64_t h);
