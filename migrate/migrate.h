@@ -25,6 +25,7 @@ int mig_cmd_restore(int argc, char **argv);
 int mig_cmd_check(int argc, char **argv);
 int mig_cmd_import_rdb(int argc, char **argv);
 int mig_cmd_export_rdb(int argc, char **argv);
+int mig_cmd_copy(int argc, char **argv);
 
 /* Target directories of commands that create a store (cmd_restore.c):
  * 0 missing, 1 empty directory, 2 holds a lodis store, -1 anything else. */

@@ -75,3 +75,13 @@ void progress_done(progress *p) {
     if (p->quiet) return;
     draw(p, progress_now(), 1);
 }
+
+void progress_status(progress *p, const char *text, int force) {
+    if (p->quiet) return;
+    double now = progress_now();
+    if (!force && now - p->last < (p->tty ? TTY_EVERY : PLAIN_EVERY)) return;
+    p->last = now;
+    fprintf(stderr, "%s%s: %s%s", p->tty ? "\r\033[K" : "", p->what, text, p->tty ? "" : "\n");
+    fflush(stderr);
+    p->drawn = 1;
+}

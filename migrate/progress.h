@@ -20,5 +20,8 @@ void progress_update(progress *p, uint64_t keys, uint64_t bytes);
 /* Final line with totals and elapsed time. */
 void progress_done(progress *p);
 double progress_now(void);
+/* A free-form status line (long-running states with no key total, like
+ * --follow's offsets), paced like progress_update; force draws now. */
+void progress_status(progress *p, const char *text, int force);
 
 #endif
