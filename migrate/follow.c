@@ -260,11 +260,7 @@ typedef struct loader {
 static int load_progress(void *ud, const rdb_file_stats *st, uint64_t total) {
     loader *l = ud;
     (void)total;
-    int rc = ks_flush_counters(l->k);
-    if (rc == ST_OK) rc = store_commit(l->s);
-    store_end_tick(l->s);
-    store_cron(l->s, mig_wall_ms());
-    ks_set_now(l->k, mig_wall_ms());
+    int rc = mig_tick(l->s, l->k);
     progress_update(&l->f->pr, st->keys, st->bytes);
     if (rc) l->rc = rc;
     if (keep_reading(l->f) != 0) l->rc = ST_IO;

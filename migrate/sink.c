@@ -137,11 +137,7 @@ static int net_send(sink *k) {
 }
 
 static int tick(sink *k) {
-    int rc = ks_flush_counters(k->k);
-    if (rc == ST_OK) rc = store_commit(k->s);
-    store_end_tick(k->s);
-    store_cron(k->s, mig_wall_ms());
-    ks_set_now(k->k, mig_wall_ms());
+    int rc = mig_tick(k->s, k->k);
     k->ops = 0;
     if (rc != ST_OK) {
         snprintf(k->err, sizeof k->err, "writing to the store failed: %s%s", store_strerror(rc),
