@@ -268,7 +268,7 @@ static int check_expires(chk *c) {
 
 /* Every id in `sub` is live or in the trash: one seek per id. */
 static int check_orphans(chk *c) {
-    qsort(c->ids, c->nids, sizeof *c->ids, cmp_u64);
+    if (c->nids) qsort(c->ids, c->nids, sizeof *c->ids, cmp_u64); /* ids is NULL when none */
     store_cursor *cur;
     int rc = store_cursor_open(c->s, ST_DBI_SUB, &cur);
     if (rc) return rc;
