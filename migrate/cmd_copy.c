@@ -218,6 +218,75 @@ static rreply *src_reply(copier *cp) {
     return r;
 }
 
+/* Read a SCAN reply: 0 ok (*out: [cursor, keys]), -1 error. */
+static int scan_reply(copier *cp, rreply **out) {
+    rreply *r = src_reply(cp);
+    if (!r) return -1;
+    if (r->type == '-') {
+        copy_explain_source_error(cp->o, "scan", r->s, cp->err, sizeof cp->err);
+        rreply_free(r);
+        return -1;
+    }
+    if (r->type != '*' || r->n != 2 || r->el[0].type != '$' || r->el[1].type != '*') {
+        snprintf(cp->err, sizeof cp->err, "source: SCAN gave an unexpected reply");
+        rreply_free(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Queue DUMP + PTTL for every key a SCAN reply named, then the next SCAN
+ * (unless the cursor is back at 0). */
+static void ask_batch(copier *cp, const rreply *scan, const char *count) {
+    const rreply *keys = &scan->el[1];
+    for (long long i = 0; i < keys->n; i++) {
+        const rreply *key = &keys->el[i];
+        const char *a1[] = {"DUMP", key->s}, *a2[] = {"PTTL", key->s};
+        size_t l1[] = {4, key->len}, l2[] = {4, key->len};
+        rc_append(cp->c, 2, a1, l1);
+        rc_append(cp->c, 2, a2, l2);
+    }
+    if (strcmp(scan->el[0].s, "0")) rc_appendv(cp->c, 4, "SCAN", scan->el[0].s, "COUNT", count);
+}
+
+/* Read the DUMP and PTTL replies of a batch (2 per key) into r[]. */
+static int read_batch(copier *cp, long long n, rreply **r) {
+    for (long long i = 0; i < 2 * n; i++) {
+        r[i] = src_reply(cp);
+        if (!r[i]) return -1;
+        if (r[i]->type == '-') {
+            copy_explain_source_error(cp->o, i % 2 ? "pttl" : "dump", r[i]->s, cp->err,
+                                      sizeof cp->err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Hand a batch to the sink. t0: when its PTTLs were asked (at most one
+ * round trip before they ran: an absolute expiry at most that early). */
+static int apply_batch(copier *cp, int db, const rreply *keys, rreply **r, int64_t t0) {
+    for (long long i = 0; i < keys->n; i++) {
+        const rreply *dump = r[2 * i], *ttl = r[2 * i + 1];
+        if (dump->type == 0 || ttl->type != ':' || ttl->n == -2) {
+            cp->vanished++; /* deleted or expired since SCAN saw it */
+            continue;
+        }
+        int64_t exp = ttl->n >= 0 ? t0 + ttl->n : 0;
+        if (sink_restore(cp->k, db, keys->el[i].s, keys->el[i].len, dump->s, dump->len, exp)) {
+            snprintf(cp->err, sizeof cp->err, "%s", sink_err(cp->k));
+            return -1;
+        }
+        cp->keys++;
+        cp->bytes += dump->len;
+    }
+    return 0;
+}
+
+/* One database, one batch in flight ahead: while the sink writes batch i,
+ * the source already computes the DUMPs of batch i+1. The resume point
+ * saved after batch i is the cursor that came with it. */
 static int copy_db(copier *cp, int db, cstate *st) {
     char d[16];
     snprintf(d, sizeof d, "%d", db);
@@ -232,77 +301,72 @@ static int copy_db(copier *cp, int db, cstate *st) {
         return -1;
     }
     rreply_free(r);
-    char cursor[32];
-    snprintf(cursor, sizeof cursor, "%s", st->cursor[db][0] ? st->cursor[db] : "0");
     char count[24];
     snprintf(count, sizeof count, "%ld", cp->o->batch);
+    rc_appendv(cp->c, 4, "SCAN", st->cursor[db][0] ? st->cursor[db] : "0", "COUNT", count);
+    rreply *cur = NULL, *next = NULL, **rep = NULL;
+    size_t repcap = 0;
+    long long nrep = 0;
+    int status = -1;
+    if (scan_reply(cp, &cur) != 0) goto out;
+    int64_t t0 = mig_wall_ms();
+    ask_batch(cp, cur, count);
     for (;;) {
-        if (mig_interrupted) return 1;
-        rc_appendv(cp->c, 4, "SCAN", cursor, "COUNT", count);
-        r = src_reply(cp);
-        if (!r) return -1;
-        if (r->type == '-') {
-            copy_explain_source_error(cp->o, "scan", r->s, cp->err, sizeof cp->err);
-            rreply_free(r);
-            return -1;
-        }
-        if (r->type != '*' || r->n != 2 || r->el[0].type != '$' || r->el[1].type != '*') {
-            snprintf(cp->err, sizeof cp->err, "source: SCAN gave an unexpected reply");
-            rreply_free(r);
-            return -1;
-        }
-        rreply *keys = &r->el[1];
-        for (long long i = 0; i < keys->n; i++) {
-            rreply *key = &keys->el[i];
-            const char *a1[] = {"DUMP", key->s}, *a2[] = {"PTTL", key->s};
-            size_t l1[] = {4, key->len}, l2[] = {4, key->len};
-            rc_append(cp->c, 2, a1, l1);
-            rc_append(cp->c, 2, a2, l2);
-        }
-        int64_t t0 = mig_wall_ms();
-        int fail = 0;
-        for (long long i = 0; i < keys->n && !fail; i++) {
-            rreply *dump = src_reply(cp), *ttl = dump ? src_reply(cp) : NULL;
-            if (!dump || !ttl) {
-                fail = 1;
-            } else if (dump->type == '-' || ttl->type == '-') {
-                copy_explain_source_error(cp->o, dump->type == '-' ? "dump" : "pttl",
-                                          dump->type == '-' ? dump->s : ttl->s, cp->err,
-                                          sizeof cp->err);
-                fail = 1;
-            } else if (dump->type == 0 || ttl->type != ':' || ttl->n == -2) {
-                cp->vanished++; /* deleted or expired since SCAN saw it */
-            } else {
-                /* PTTL ran after t0: the absolute time is at most one
-                 * round trip early. */
-                int64_t exp = ttl->n >= 0 ? t0 + ttl->n : 0;
-                if (sink_restore(cp->k, db, keys->el[i].s, keys->el[i].len, dump->s, dump->len,
-                                 exp) != 0) {
-                    snprintf(cp->err, sizeof cp->err, "%s", sink_err(cp->k));
-                    fail = 1;
-                }
-                cp->keys++;
-                cp->bytes += dump->len;
+        long long n = cur->el[1].n;
+        if ((size_t)(2 * n) > repcap) {
+            repcap = (size_t)(2 * n);
+            free(rep);
+            rep = calloc(repcap, sizeof *rep);
+            if (!rep) {
+                snprintf(cp->err, sizeof cp->err, "out of memory");
+                goto out;
             }
-            rreply_free(dump);
-            rreply_free(ttl);
         }
-        if (fail) {
-            rreply_free(r);
-            return -1;
+        nrep = 2 * n;
+        if (read_batch(cp, n, rep) != 0) goto out;
+        int last = !strcmp(cur->el[0].s, "0");
+        int64_t t1 = t0;
+        if (!last) {
+            if (scan_reply(cp, &next) != 0) goto out;
+            t1 = mig_wall_ms();
+            ask_batch(cp, next, count);
+            if (rc_write(cp->c, 1) != 0) {
+                snprintf(cp->err, sizeof cp->err, "source: %s", cp->c->err);
+                goto out;
+            }
         }
-        snprintf(cursor, sizeof cursor, "%s", r->el[0].s);
-        rreply_free(r);
+        if (apply_batch(cp, db, &cur->el[1], rep, t0) != 0) goto out;
+        for (long long i = 0; i < nrep; i++) rreply_free(rep[i]), rep[i] = NULL;
+        nrep = 0;
         if (sink_sync(cp->k) != 0) {
             snprintf(cp->err, sizeof cp->err, "%s", sink_err(cp->k));
-            return -1;
+            goto out;
         }
-        if (!strcmp(cursor, "0")) st->done[db] = 1;
-        else snprintf(st->cursor[db], sizeof st->cursor[db], "%s", cursor);
-        if (state_save(cp->o, st, cp->err, sizeof cp->err) != 0) return -1;
+        if (last) st->done[db] = 1;
+        else snprintf(st->cursor[db], sizeof st->cursor[db], "%s", cur->el[0].s);
+        if (state_save(cp->o, st, cp->err, sizeof cp->err) != 0) goto out;
         progress_update(&cp->pr, cp->keys, cp->bytes);
-        if (st->done[db]) return 0;
+        rreply_free(cur);
+        cur = next;
+        next = NULL;
+        t0 = t1;
+        if (last) {
+            status = 0;
+            break;
+        }
+        if (mig_interrupted) {
+            status = 1;
+            break;
+        }
     }
+out:
+    for (long long i = 0; i < nrep; i++) rreply_free(rep[i]);
+    free(rep);
+    rreply_free(cur);
+    rreply_free(next);
+    /* A batch asked but not read is left on the connection: only an error
+     * or Ctrl-C gets here with one, and the connection is then closed. */
+    return status;
 }
 
 static int parse_args(int argc, char **argv, copy_opts *o, int *follow) {

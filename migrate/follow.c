@@ -157,7 +157,9 @@ static int receive_rdb(follower *f, const char *path) {
     uint64_t got = 0;
     char tail[40];
     size_t tl = 0; /* the last bytes written, to find the mark */
-    progress_start(&f->pr, "follow: receiving the snapshot (bytes)", 0, f->o->quiet);
+    progress_start(&f->pr, "follow: receiving the snapshot", 0, 1);
+    f->pr.bytes_only = 1;
+    f->pr.quiet = f->o->quiet;
     for (;;) {
         size_t avail = c->ilen - c->ipos;
         if (!eof_form && (long long)(got + avail) > len) avail = (size_t)(len - (long long)got);

@@ -12,6 +12,7 @@ typedef struct progress {
     uint64_t keys, bytes;
     double t0, last;
     int tty, quiet, drawn;
+    int bytes_only; /* a transfer: bytes and rate, no keys */
 } progress;
 
 void progress_start(progress *p, const char *what, uint64_t total_keys, int quiet);
