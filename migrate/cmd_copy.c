@@ -75,8 +75,10 @@ void copy_explain_source_error(const copy_opts *o, const char *cmd, const char *
         snprintf(out, cap, "the source needs a password: redis://[user:]PASSWORD@%s:%d",
                  o->src.host, o->src.port);
     else if (!strncmp(reply, "ERR unknown command", 19))
-        snprintf(out, cap, "the source does not know %s (%s): it must be Redis 2.6 or later, "
-                 "or lodis", cmd, reply);
+        snprintf(out, cap, "the source does not support %s (%s)%s", cmd, reply,
+                 !strcmp(cmd, "psync") || !strcmp(cmd, "replconf")
+                     ? ": --follow needs a Redis 2.8 or later source; copy without --follow"
+                     : "");
     else
         snprintf(out, cap, "the source replied to %s: %s", cmd, reply);
 }
@@ -507,8 +509,12 @@ int mig_cmd_copy(int argc, char **argv) {
     goto out;
 fail:
     if (cp->pr.drawn && cp->pr.tty) fputc('\n', stderr);
-    mig_err("copy: %s%s", cp->err, access(o.state, F_OK) == 0
-                                       ? "; the copy resumes when run again" : "");
+    if (mig_interrupted) /* Ctrl-C while waiting for a reply */
+        mig_err("copy: interrupted after %llu keys; run the same command again to resume "
+                "(state in %s)", (unsigned long long)cp->keys, o.state);
+    else
+        mig_err("copy: %s%s", cp->err, access(o.state, F_OK) == 0
+                                           ? "; the copy resumes when run again" : "");
 out:
     if (cp) sink_close(cp->k);
     rc_close(&c);
