@@ -144,12 +144,17 @@ static int state_save(const copy_opts *o, const cstate *st, char *err, size_t ca
 
 /* ---- the copy --------------------------------------------------------- */
 
+/* How often the resume point is made durable and saved: each save costs a
+ * synced checkpoint of a directory target. */
+#define SAVE_EVERY_MS 1000
+
 typedef struct copier {
     const copy_opts *o;
     rconn *c;
     sink *k;
     progress pr;
     uint64_t keys, bytes, vanished;
+    int64_t saved_ms; /* when the resume file was last written */
     char err[8192];
 } copier;
 
@@ -218,6 +223,16 @@ static rreply *src_reply(copier *cp) {
     rreply *r = rc_read(cp->c);
     if (!r) snprintf(cp->err, sizeof cp->err, "source: %s", cp->c->err);
     return r;
+}
+
+/* Everything applied so far made durable, then the resume file written. */
+static int save_point(copier *cp, const cstate *st) {
+    if (sink_durable(cp->k) != 0) {
+        snprintf(cp->err, sizeof cp->err, "%s", sink_err(cp->k));
+        return -1;
+    }
+    cp->saved_ms = mig_wall_ms();
+    return state_save(cp->o, st, cp->err, sizeof cp->err);
 }
 
 /* Read a SCAN reply: 0 ok (*out: [cursor, keys]), -1 error. */
@@ -346,7 +361,7 @@ static int copy_db(copier *cp, int db, cstate *st) {
         }
         if (last) st->done[db] = 1;
         else snprintf(st->cursor[db], sizeof st->cursor[db], "%s", cur->el[0].s);
-        if (state_save(cp->o, st, cp->err, sizeof cp->err) != 0) goto out;
+        if (mig_wall_ms() - cp->saved_ms >= SAVE_EVERY_MS && save_point(cp, st) != 0) goto out;
         progress_update(&cp->pr, cp->keys, cp->bytes);
         rreply_free(cur);
         cur = next;
@@ -488,6 +503,7 @@ int mig_cmd_copy(int argc, char **argv) {
         if (rc > 0) break;
     }
     if (mig_interrupted) {
+        if (save_point(cp, st) != 0) goto fail; /* the batches applied count */
         if (cp->pr.drawn && cp->pr.tty) fputc('\n', stderr);
         mig_err("copy: interrupted after %llu keys; run the same command again to resume "
                 "(state in %s)", (unsigned long long)cp->keys, o.state);
@@ -509,7 +525,7 @@ int mig_cmd_copy(int argc, char **argv) {
     goto out;
 fail:
     if (cp->pr.drawn && cp->pr.tty) fputc('\n', stderr);
-    if (mig_interrupted) /* Ctrl-C while waiting for a reply */
+    if (mig_interrupted && save_point(cp, st) == 0) /* Ctrl-C while waiting for a reply */
         mig_err("copy: interrupted after %llu keys; run the same command again to resume "
                 "(state in %s)", (unsigned long long)cp->keys, o.state);
     else

@@ -5,8 +5,10 @@
  * import-rdb use).
  *
  * sink_restore queues; sink_sync returns once everything queued is applied
- * (replies read; for a directory, committed and synced), which is when a
- * resume point may be saved. Errors: -1 with sink_err() saying what. */
+ * (replies read; for a directory, committed to the store's log);
+ * sink_durable then makes it survive a crash of the machine (a directory's
+ * store checkpoints, synced), which is when a resume point may be saved.
+ * Errors: -1 with sink_err() saying what. */
 #ifndef LODIS_SINK_H
 #define LODIS_SINK_H
 
@@ -29,8 +31,11 @@ int sink_restore(sink *k, int db, const void *key, size_t klen, const void *payl
                  int64_t expire_ms);
 /* A function library (its code, as FUNCTION LOAD takes it). */
 int sink_function(sink *k, const char *name, const char *code, size_t clen);
-/* Apply and make durable what was queued. */
+/* Apply what was queued. */
 int sink_sync(sink *k);
+/* Make what was applied durable (a running lodis: as durable as its
+ * appendfsync makes it; nothing to do here). */
+int sink_durable(sink *k);
 /* Errors the target reported for single keys (bad payload etc.): counted,
  * the first few printed, not fatal. */
 uint64_t sink_key_errors(const sink *k);
