@@ -43,6 +43,8 @@
 #include "storage/rdb_file.h"
 
 #define ACK_EVERY_MS 1000
+#define OUT_MAX      (64u << 20) /* bytes queued for the target before we stop reading */
+#define PENDING_MAX  1000000     /* commands awaiting the target's reply, likewise */
 #define MAX_SHOWN    10
 
 typedef struct follower {
@@ -625,7 +627,10 @@ static int stream(follower *f) {
     f->pr.quiet = f->o->quiet;
     int64_t last_ack = 0;
     while (!mig_interrupted) {
-        struct pollfd pf[2] = {{f->src->fd, POLLIN, 0},
+        /* Backpressure: a target slower than the source stops our reading
+         * (the source then buffers, up to its replica output limit). */
+        int room = f->t.olen - f->t.opos < OUT_MAX && f->ftail - f->fhead < PENDING_MAX;
+        struct pollfd pf[2] = {{f->src->fd, room ? POLLIN : 0, 0},
                                {f->t.fd, POLLIN | (f->t.olen > f->t.opos ? POLLOUT : 0), 0}};
         int pr = poll(pf, 2, 200);
         if (pr < 0 && errno != EINTR) {
