@@ -52,13 +52,16 @@ static void usage(FILE *f) {
             "source must allow replicas (the user needs +psync +replconf). With --to DATADIR\n"
             "it starts a private lodis-server on DATADIR (127.0.0.1, a random port, log in\n"
             "DATADIR/follow-server.log) to apply the stream, and stops it cleanly at the end.\n"
-            "A --follow run always starts with a full resynchronisation.\n\n"
+            "After a clean stop the replication offset is saved (state file), and the next\n"
+            "--follow run continues from it when the source still has that part of its\n"
+            "backlog (PSYNC); otherwise, and after a crash, it resynchronises in full.\n\n"
             "  --from URL        the source Redis\n"
             "  --to TARGET       a data directory, or lodis://[user:pass@]host:port\n"
             "  --follow          replicate continuously (see above)\n"
             "  --batch N         keys per SCAN batch (default 1000)\n"
             "  --state FILE      resume file (default: DATADIR/lodis-migrate-copy.state, or\n"
-            "                    ./lodis-migrate-copy-HOST-PORT.state for a lodis:// target)\n"
+            "                    ./lodis-migrate-copy-HOST-PORT.state for a lodis:// target;\n"
+            "                    'follow' instead of 'copy' with --follow)\n"
             "  --restart         ignore an existing resume file and copy from the start\n"
             "  --server PATH     lodis-server to run for --follow into a DATADIR (default:\n"
             "                    the one next to lodis-migrate, else from PATH)\n"
@@ -440,10 +443,11 @@ static int parse_args(int argc, char **argv, copy_opts *o, int *follow) {
                 mig_err("copy: --to: %s", err);
                 return -1;
             }
-            snprintf(defstate, sizeof defstate, "lodis-migrate-copy-%s-%d.state", t.host,
-                     t.port);
+            snprintf(defstate, sizeof defstate, "lodis-migrate-%s-%s-%d.state",
+                     *follow ? "follow" : "copy", t.host, t.port);
         } else {
-            snprintf(defstate, sizeof defstate, "%s/lodis-migrate-copy.state", o->to);
+            snprintf(defstate, sizeof defstate, "%s/lodis-migrate-%s.state", o->to,
+                     *follow ? "follow" : "copy");
         }
         o->state = defstate;
     }

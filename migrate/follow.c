@@ -63,6 +63,37 @@ typedef struct follower {
     char err[16384]; /* room for paths in messages */
 } follower;
 
+/* ---- where a clean stop left off (partial resynchronisation) ----------
+ * Written only after a clean stop (every forwarded command answered, the
+ * private server stopped and checkpointed, no command refused) and removed
+ * when a run starts: so a crash or kill never leaves an offset the target
+ * may have gone past, which would apply commands twice. */
+
+static int fstate_take(follower *f, char *replid, long long *off) {
+    FILE *fp = fopen(f->o->state, "r");
+    if (!fp) return 0;
+    char line[512], src[300];
+    snprintf(src, sizeof src, "source %s:%d\n", f->o->src.host, f->o->src.port);
+    int ok = fgets(line, sizeof line, fp) && !strcmp(line, "lodis-migrate follow state 1\n") &&
+             fgets(line, sizeof line, fp) && !strcmp(line, src) &&
+             fscanf(fp, "replid %40s offset %lld", replid, off) == 2 && strlen(replid) == 40;
+    fclose(fp);
+    unlink(f->o->state);
+    return ok;
+}
+
+static void fstate_save(follower *f) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->o->state);
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) return;
+    fprintf(fp, "lodis-migrate follow state 1\nsource %s:%d\nreplid %s offset %lld\n",
+            f->o->src.host, f->o->src.port, f->replid, f->offset0 + (long long)f->applied);
+    int bad = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
+    bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, f->o->state) != 0) unlink(tmp);
+}
+
 static void explain(follower *f, const char *cmd, const char *reply) {
     copy_explain_source_error(f->o, cmd, reply, f->err, sizeof f->err);
 }
@@ -94,7 +125,8 @@ static int read_line(follower *f, char *out, size_t cap) {
     }
 }
 
-static int handshake(follower *f) {
+/* 1: +CONTINUE (partial), 0: +FULLRESYNC, -1 error. */
+static int handshake(follower *f, const char *replid, long long off) {
     static const char *steps[][4] = {{"REPLCONF", "listening-port", "0", NULL},
                                      {"REPLCONF", "capa", "eof", "capa"}};
     for (int i = 0; i < 2; i++) {
@@ -111,7 +143,10 @@ static int handshake(follower *f) {
         }
         rreply_free(r);
     }
-    rc_appendv(f->src, 3, "PSYNC", "?", "-1");
+    char next[32];
+    snprintf(next, sizeof next, "%lld", off + 1); /* the first byte we need */
+    if (replid) rc_appendv(f->src, 3, "PSYNC", replid, next);
+    else rc_appendv(f->src, 3, "PSYNC", "?", "-1");
     if (rc_write(f->src, 1) != 0) {
         snprintf(f->err, sizeof f->err, "source: %s", f->src->err);
         return -1;
@@ -121,6 +156,12 @@ static int handshake(follower *f) {
     if (line[0] == '-') {
         explain(f, "psync", line + 1);
         return -1;
+    }
+    if (replid && !strncmp(line, "+CONTINUE", 9)) {
+        snprintf(f->replid, sizeof f->replid, "%s", replid);
+        if (line[9] == ' ' && strlen(line + 10) == 40) memcpy(f->replid, line + 10, 40);
+        f->offset0 = off;
+        return 1;
     }
     if (sscanf(line, "+FULLRESYNC %40s %lld", f->replid, &f->offset0) != 2) {
         snprintf(f->err, sizeof f->err, "source answered PSYNC with '%.200s' (expected "
@@ -502,17 +543,20 @@ static int start_server(follower *f, const char *dir) {
     return -1;
 }
 
-static void stop_server(follower *f) {
-    if (!f->child) return;
+/* 0 when it exited cleanly (everything it applied is checkpointed). */
+static int stop_server(follower *f) {
+    if (!f->child) return 0;
     kill(f->child, SIGTERM); /* lodis-server checkpoints and exits */
     int st = 0;
     for (int i = 0; i < 600; i++) {
         if (waitpid(f->child, &st, WNOHANG) == f->child) {
-            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            f->child = 0;
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
                 mig_err("copy: the private lodis-server exited with status %d; see its log",
                         WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-            f->child = 0;
-            return;
+                return -1;
+            }
+            return 0;
         }
         usleep(100000);
     }
@@ -521,6 +565,7 @@ static void stop_server(follower *f) {
     kill(f->child, SIGKILL);
     waitpid(f->child, NULL, 0);
     f->child = 0;
+    return -1;
 }
 
 /* ---- the stream -------------------------------------------------------- */
@@ -683,6 +728,20 @@ static int stream(follower *f) {
     return 0;
 }
 
+static int open_target(follower *f) {
+    mig_url u;
+    char err[600];
+    if (mig_url_parse(f->o->to, &u, err, sizeof err) != 0) {
+        snprintf(f->err, sizeof f->err, "target: %s", err);
+        return -1;
+    }
+    if (rc_open_url(&f->t, &u, 60000) != 0) {
+        snprintf(f->err, sizeof f->err, "target: %s", f->t.err);
+        return -1;
+    }
+    return 0;
+}
+
 int copy_follow(const copy_opts *o, rconn *src) {
     follower *f = calloc(1, sizeof *f);
     if (!f) return MIG_EXIT_FAIL;
@@ -712,10 +771,19 @@ int copy_follow(const copy_opts *o, rconn *src) {
         }
         snprintf(rdbpath, sizeof rdbpath, "%s/snapshot.rdb", scratch);
     }
-    if (handshake(f) != 0) goto out;
+    char oldid[41];
+    long long oldoff = 0;
+    int have = fstate_take(f, oldid, &oldoff);
+    int cont = handshake(f, have ? oldid : NULL, oldoff);
+    if (cont < 0) goto out;
     if (!o->quiet)
-        mig_err("copy: following %s:%d as a replica (replication id %s, offset %lld)",
-                o->src.host, o->src.port, f->replid, f->offset0);
+        mig_err("copy: following %s:%d as a replica (replication id %s, offset %lld%s)",
+                o->src.host, o->src.port, f->replid, f->offset0,
+                cont ? ", continuing where the last run stopped" : ", full resynchronisation");
+    if (cont) {
+        if (to_dir ? start_server(f, o->to) != 0 : open_target(f) != 0) goto out;
+        goto streaming;
+    }
     int rc = receive_rdb(f, rdbpath);
     /* the source holds the stream back until it hears the snapshot arrived */
     if (rc == 0) rc = send_ack(f);
@@ -735,15 +803,9 @@ int copy_follow(const copy_opts *o, rconn *src) {
         store_close(l.s);
         mig_rm_tree(scratch);
         scratch[0] = 0;
-        if (rc != 0) goto out;
-        mig_url u;
-        char err[600];
-        if (mig_url_parse(o->to, &u, err, sizeof err) != 0 ||
-            rc_open_url(&f->t, &u, 60000) != 0) {
-            snprintf(f->err, sizeof f->err, "target: %s", u.host[0] ? f->t.err : err);
-            goto out;
-        }
+        if (rc != 0 || open_target(f) != 0) goto out;
     }
+streaming:
     if (mig_interrupted) {
         snprintf(f->err, sizeof f->err, "interrupted before the stream was applied");
         goto out;
@@ -754,6 +816,9 @@ int copy_follow(const copy_opts *o, rconn *src) {
                 "commands applied, %llu refused\n", f->offset0 + (long long)f->applied,
                 f->replid, (unsigned long long)f->cmds, (unsigned long long)f->errors);
     status = f->errors ? MIG_EXIT_FAIL : MIG_EXIT_OK;
+    rc_close(&f->t);
+    if (stop_server(f) != 0) status = MIG_EXIT_FAIL;
+    if (status == MIG_EXIT_OK) fstate_save(f);
 out:
     if (status != MIG_EXIT_OK && f->err[0]) {
         if (f->pr.drawn && f->pr.tty) fputc('\n', stderr);
