@@ -130,7 +130,7 @@ static void src_step(store_cursor *c, int i) {
         set_mdb(x, rc, &mk, &mv);
         return;
     }
-    if (c->dir > 0) set_node(x, x->node->next[0]);
+    if (c->dir > 0) set_node(x, mt_next(layer(c, i), c->dbi, x->node));
     else set_node(x, mt_seek_lt(layer(c, i), c->dbi, x->k, x->klen, 1));
 }
 

@@ -1,4 +1,4 @@
-/* memtable.c — skiplists for the memtable; see memtable.h.
+/* memtable.c — skiplists and the hash index of the memtable; see memtable.h.
  *
  * A skiplist rather than a tree: ordered iteration in both directions (prev is
  * a fresh O(log n) search), lock-free reads are never needed because only the
@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* malloc headers and the node fields; the hash slots (16 bytes at half
+ * load) and pending pointer are the 4 * sizeof(void *) added per node. */
 #define NODE_OVERHEAD 48
 
 static mt_node *node_new(int level, const void *k, size_t klen) {
@@ -43,50 +45,60 @@ static uint64_t hkey(int list, const void *k, size_t n) {
     return h;
 }
 
-static int hidx_insert(memtable *m, int list, mt_node *node);
+static int hidx_insert(memtable *m, int list, mt_node *node, uint64_t h);
+
+/* The tag keeps 24 bits of the hash beside the list, so a probe rarely has
+ * to touch a node (a cache miss) that is not the one it looks for. */
+static inline uint32_t htag_of(int list, uint64_t h) {
+    return ((uint32_t)(h >> 32) & ~0xffu) | (uint32_t)list;
+}
 
 static int hidx_grow(memtable *m) {
     size_t ncap = m->hcap ? m->hcap * 2 : 4096;
-    mt_node **old = m->hidx;
-    uint8_t *oldl = m->hlist;
+    struct mt_slot *old = m->hidx;
     size_t ocap = m->hcap;
     m->hidx = calloc(ncap, sizeof *m->hidx);
-    m->hlist = malloc(ncap);
-    if (!m->hidx || !m->hlist) {
-        free(m->hidx);
-        free(m->hlist);
+    if (!m->hidx) {
         m->hidx = old;
-        m->hlist = oldl;
         return -1;
     }
     m->hcap = ncap;
     m->hcount = 0;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i]) hidx_insert(m, oldl[i], old[i]);
+    for (size_t i = 0; i < ocap; i++) {
+        mt_node *n = old[i].node;
+        if (!n) continue;
+        int list = (int)(old[i].tag & 0xff);
+        hidx_insert(m, list, n, hkey(list, mt_key(n), n->klen));
+    }
     free(old);
-    free(oldl);
     return 0;
 }
 
-static int hidx_insert(memtable *m, int list, mt_node *node) {
+static int hidx_insert(memtable *m, int list, mt_node *node, uint64_t h) {
     if ((m->hcount + 1) * 2 > m->hcap && hidx_grow(m) != 0) return -1;
     size_t mask = m->hcap - 1;
-    size_t i = hkey(list, mt_key(node), node->klen) & mask;
-    while (m->hidx[i]) i = (i + 1) & mask;
-    m->hidx[i] = node;
-    m->hlist[i] = (uint8_t)list;
+    size_t i = h & mask;
+    while (m->hidx[i].node) i = (i + 1) & mask;
+    m->hidx[i].node = node;
+    m->hidx[i].tag = htag_of(list, h);
     m->hcount++;
     return 0;
 }
 
-mt_node *mt_find(const memtable *m, int list, const void *k, size_t klen) {
+static mt_node *find_h(const memtable *m, int list, const void *k, size_t klen, uint64_t h) {
     if (!m->hcap) return NULL;
     size_t mask = m->hcap - 1;
-    for (size_t i = hkey(list, k, klen) & mask; m->hidx[i]; i = (i + 1) & mask) {
-        mt_node *n = m->hidx[i];
-        if (m->hlist[i] == list && n->klen == klen && memcmp(mt_key(n), k, klen) == 0) return n;
+    uint32_t tag = htag_of(list, h);
+    for (size_t i = h & mask; m->hidx[i].node; i = (i + 1) & mask) {
+        if (m->hidx[i].tag != tag) continue;
+        mt_node *n = m->hidx[i].node;
+        if (n->klen == klen && memcmp(mt_key(n), k, klen) == 0) return n;
     }
     return NULL;
+}
+
+mt_node *mt_find(const memtable *m, int list, const void *k, size_t klen) {
+    return find_h(m, list, k, klen, hkey(list, k, klen));
 }
 
 memtable *mt_new(int nlists) {
@@ -94,7 +106,9 @@ memtable *mt_new(int nlists) {
     if (!m) return NULL;
     m->nlists = nlists;
     m->rnd = 0x9e3779b9u;
+    pthread_mutex_init(&m->link_mu, NULL);
     for (int i = 0; i < nlists; i++) {
+        m->lists[i].top = 1;
         m->lists[i].head = node_new(MT_MAXLEVEL, NULL, 0);
         if (!m->lists[i].head) {
             mt_free(m);
@@ -104,19 +118,26 @@ memtable *mt_new(int nlists) {
     return m;
 }
 
+static void free_node(mt_node *n) {
+    free(n->val);
+    free(n);
+}
+
 void mt_free(memtable *m) {
     if (!m) return;
     free(m->hidx);
-    free(m->hlist);
     for (int i = 0; i < m->nlists; i++) {
-        mt_node *n = m->lists[i].head;
+        mt_list *l = &m->lists[i];
+        for (uint32_t j = 0; j < l->npend; j++) free_node(l->pend[j]);
+        free(l->pend);
+        mt_node *n = l->head;
         while (n) {
             mt_node *nx = n->next[0];
-            free(n->val);
-            free(n);
+            free_node(n);
             n = nx;
         }
     }
+    pthread_mutex_destroy(&m->link_mu);
     free(m);
 }
 
@@ -143,62 +164,124 @@ static void set_value(memtable *m, mt_node *n, uint8_t *nv, size_t vlen, int tom
 int mt_put(memtable *m, int list, const void *k, size_t klen, const void *v, size_t vlen,
            int tomb) {
     mt_list *l = &m->lists[list];
-    mt_node *hit = mt_find(m, list, k, klen);
-    if (hit) {
-        uint8_t *hv = NULL;
-        if (!tomb) {
-            hv = malloc(vlen ? vlen : 1);
-            if (!hv) return -1;
-            if (vlen) memcpy(hv, v, vlen);
-        }
-        set_value(m, hit, hv, vlen, tomb);
-        return 0;
-    }
-    mt_node *update[MT_MAXLEVEL];
-    mt_node *x = l->head;
-    for (int i = MT_MAXLEVEL - 1; i >= 0; i--) {
-        while (x->next[i] && mt_cmp(mt_key(x->next[i]), x->next[i]->klen, k, klen) < 0)
-            x = x->next[i];
-        update[i] = x;
-    }
-    mt_node *n = x->next[0];
     uint8_t *nv = NULL;
     if (!tomb) {
         nv = malloc(vlen ? vlen : 1);
         if (!nv) return -1;
         if (vlen) memcpy(nv, v, vlen);
     }
-    if (n && mt_cmp(mt_key(n), n->klen, k, klen) == 0) {
-        set_value(m, n, nv, vlen, tomb);
+    uint64_t h = hkey(list, k, klen);
+    mt_node *hit = find_h(m, list, k, klen, h);
+    if (hit) {
+        set_value(m, hit, nv, vlen, tomb);
         return 0;
     }
+    if (l->npend == l->pendcap) {
+        uint32_t nc = l->pendcap ? l->pendcap * 2 : 64;
+        mt_node **np = realloc(l->pend, (size_t)nc * sizeof *np);
+        if (!np) {
+            free(nv);
+            return -1;
+        }
+        m->bytes += (size_t)(nc - l->pendcap) * sizeof *np;
+        l->pend = np;
+        l->pendcap = nc;
+    }
     int lvl = random_level(m);
-    n = node_new(lvl, k, klen);
+    mt_node *n = node_new(lvl, k, klen);
     if (!n) {
         free(nv);
         return -1;
     }
     n->val = nv;
     n->vlen = tomb ? 0 : (uint32_t)vlen;
-    if (hidx_insert(m, list, n) != 0) {
-        free(n->val);
-        free(n);
+    if (hidx_insert(m, list, n, h) != 0) {
+        free_node(n);
         return -1;
     }
-    for (int i = 0; i < lvl; i++) {
-        n->next[i] = update[i]->next[i];
-        update[i]->next[i] = n;
-    }
+    l->pend[l->npend] = n;
+    /* Only the event loop writes a memtable and it is the active one, which
+     * no other thread reads; the release pairs with mt_link's acquire for
+     * the reader that checks a frozen list without the lock. */
+    __atomic_store_n(&l->npend, l->npend + 1, __ATOMIC_RELEASE);
     l->count++;
     m->entries++;
-    m->bytes += NODE_OVERHEAD + 2 * sizeof(void *) + klen + n->vlen + (size_t)lvl * sizeof(void *);
+    m->bytes += NODE_OVERHEAD + 4 * sizeof(void *) + klen + n->vlen + (size_t)lvl * sizeof(void *);
     return 0;
 }
 
-mt_node *mt_seek_ge(const memtable *m, int list, const void *k, size_t klen) {
+static int cmp_nodes(const void *a, const void *b) {
+    const mt_node *x = *(mt_node *const *)a, *y = *(mt_node *const *)b;
+    return mt_cmp(mt_key(x), x->klen, mt_key(y), y->klen);
+}
+
+static inline int before(const mt_node *x, const mt_node *n) {
+    return mt_cmp(mt_key(x), x->klen, mt_key(n), n->klen) < 0;
+}
+
+/* Link sorted pending nodes in one ascending pass. update[i] is the last
+ * level-i node at or before the previous insertion; a new key only moves
+ * the levels whose successor of update[i] is still below it (those levels
+ * form a prefix 0..h-1, since a higher level's successor is never nearer),
+ * so an insertion costs O(log distance from the previous one) instead of
+ * a search from the head. */
+static void link_sorted(mt_list *l, mt_node **v, uint32_t n) {
+    mt_node *update[MT_MAXLEVEL];
+    for (int i = 0; i < MT_MAXLEVEL; i++) update[i] = l->head;
+    for (uint32_t j = 0; j < n; j++) {
+        mt_node *nd = v[j];
+        if (nd->level > l->top) l->top = nd->level;
+        int h = 0;
+        while (h < l->top && update[h]->next[h] && before(update[h]->next[h], nd)) h++;
+        mt_node *x = NULL;
+        for (int i = h - 1; i >= 0; i--) {
+            if (!x) x = update[i];
+            while (x->next[i] && before(x->next[i], nd)) x = x->next[i];
+            update[i] = x;
+        }
+        for (int i = 0; i < nd->level; i++) {
+            nd->next[i] = update[i]->next[i];
+            update[i]->next[i] = nd;
+            update[i] = nd;
+        }
+    }
+}
+
+static void link_list(mt_list *l) {
+    uint32_t n = l->npend;
+    if (!n) return;
+    if (n > 1) qsort(l->pend, n, sizeof *l->pend, cmp_nodes);
+    link_sorted(l, l->pend, n);
+    __atomic_store_n(&l->npend, 0, __ATOMIC_RELEASE);
+}
+
+static inline void link_if_pending(memtable *m, int list) {
+    mt_list *l = &m->lists[list];
+    if (__atomic_load_n(&l->npend, __ATOMIC_ACQUIRE) == 0) return;
+    pthread_mutex_lock(&m->link_mu);
+    link_list(l);
+    pthread_mutex_unlock(&m->link_mu);
+}
+
+int mt_link(memtable *m, int list) {
+    if (list >= 0) {
+        link_if_pending(m, list);
+        return 0;
+    }
+    for (int i = 0; i < m->nlists; i++) link_if_pending(m, i);
+    return 0;
+}
+
+mt_node *mt_next(memtable *m, int list, const mt_node *n) {
+    link_if_pending(m, list);
+    return n->next[0];
+}
+
+mt_node *mt_seek_ge(memtable *m, int list, const void *k, size_t klen) {
+    link_if_pending(m, list);
     mt_node *x = m->lists[list].head;
     if (!k) return x->next[0];
-    for (int i = MT_MAXLEVEL - 1; i >= 0; i--) {
+    for (int i = m->lists[list].top - 1; i >= 0; i--) {
         while (x->next[i] && mt_cmp(mt_key(x->next[i]), x->next[i]->klen, k, klen) < 0)
             x = x->next[i];
     }
@@ -206,10 +289,11 @@ mt_node *mt_seek_ge(const memtable *m, int list, const void *k, size_t klen) {
 }
 
 
-mt_node *mt_seek_lt(const memtable *m, int list, const void *k, size_t klen, int strict) {
+mt_node *mt_seek_lt(memtable *m, int list, const void *k, size_t klen, int strict) {
+    link_if_pending(m, list);
     mt_node *head = m->lists[list].head;
     mt_node *x = head;
-    for (int i = MT_MAXLEVEL - 1; i >= 0; i--) {
+    for (int i = m->lists[list].top - 1; i >= 0; i--) {
         for (;;) {
             mt_node *nx = x->next[i];
             if (!nx) break;

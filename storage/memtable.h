@@ -1,13 +1,23 @@
 /* memtable.h — ordered in-RAM map of byte keys to values or tombstones.
  * Private to storage/. One memtable holds the writes of one WAL generation
- * range for all DBIs (a skiplist per DBI).
+ * range for all DBIs (a skiplist per DBI, and one hash index over all).
  *
  * Nodes are never freed before the whole memtable is: overwriting a key
  * replaces its value in place and a delete turns the node into a tombstone,
- * so iterators stay valid while the memtable is written. */
+ * so iterators stay valid while the memtable is written.
+ *
+ * New keys are linked into their skiplist lazily. A put only hashes the node
+ * and appends it to its list's pending array; the first ordered access to
+ * that list (seek, step, checkpoint) sorts the pending nodes and links them
+ * in one ascending pass. A write-only stream of new keys (SET, HSET of fresh
+ * keys) thus never pays the skiplist's cache misses on the event loop, and a
+ * frozen memtable is linked by the checkpoint thread. Linking takes the
+ * memtable's mutex, so the event loop may seek a frozen memtable while the
+ * checkpoint thread links it. */
 #ifndef LODIS_MEMTABLE_H
 #define LODIS_MEMTABLE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +34,9 @@ typedef struct mt_node {
 typedef struct mt_list {
     mt_node *head;
     uint64_t count;
+    mt_node **pend;          /* new nodes not yet linked, in put order */
+    uint32_t npend, pendcap; /* npend is read without the lock: see mt_link */
+    int top;                 /* highest level in use */
 } mt_list;
 
 typedef struct memtable {
@@ -32,13 +45,16 @@ typedef struct memtable {
     /* Hash index over all nodes of all lists, for point lookups and
      * overwrites without a skiplist search: open addressing, linear probing,
      * never shrinks (nodes are never removed before the memtable is freed). */
-    mt_node **hidx;
-    uint8_t *hlist; /* list of each slot's node */
+    struct mt_slot {
+        mt_node *node;
+        uint32_t tag; /* hash bits (high 24) and list (low 8) */
+    } *hidx;          /* slot and tag together: one cache line per probe */
     size_t hcap, hcount;
     uint64_t bytes;   /* approximate heap bytes held */
     uint64_t entries;
     uint64_t gen;     /* highest WAL generation whose writes it holds */
     uint32_t rnd;
+    pthread_mutex_t link_mu; /* serialises linking (see the header comment) */
 } memtable;
 
 static inline const uint8_t *mt_key(const mt_node *n) {
@@ -50,12 +66,19 @@ void mt_free(memtable *m);
 /* Insert or overwrite; v NULL = tombstone. Returns 0, or -1 on OOM. */
 int mt_put(memtable *m, int list, const void *k, size_t klen, const void *v, size_t vlen,
            int tomb);
-/* Exact lookup: the node (maybe a tombstone) or NULL. */
+/* Exact lookup: the node (maybe a tombstone) or NULL. Never links. */
 mt_node *mt_find(const memtable *m, int list, const void *k, size_t klen);
+/* Link the pending nodes of one list (all lists: list < 0) into order.
+ * Safe to call from the checkpoint thread on a frozen memtable while the
+ * event loop reads it. Returns 0, or -1 on OOM (nothing linked then). */
+int mt_link(memtable *m, int list);
 /* First node with key >= k (k NULL: first). */
-mt_node *mt_seek_ge(const memtable *m, int list, const void *k, size_t klen);
+mt_node *mt_seek_ge(memtable *m, int list, const void *k, size_t klen);
 /* Last node with key < k (k NULL: last node); strict=0 means <= k. */
-mt_node *mt_seek_lt(const memtable *m, int list, const void *k, size_t klen, int strict);
+mt_node *mt_seek_lt(memtable *m, int list, const void *k, size_t klen, int strict);
+/* The node after n in key order (links pending nodes first, so a cursor sees
+ * keys put since it was positioned, as it would in an eagerly linked list). */
+mt_node *mt_next(memtable *m, int list, const mt_node *n);
 
 /* LMDB's default order: memcmp over the common length, then shorter first. */
 static inline int mt_cmp(const void *a, size_t alen, const void *b, size_t blen) {

@@ -135,6 +135,7 @@ void store_rtxn_drop(store *s) {
  * so puts go through one cursor per DBI: LMDB's cursor keeps its leaf page
  * and skips the root-to-leaf descent while keys stay within it. */
 static int apply_memtable(store *s, memtable *m, uint64_t gen) {
+    mt_link(m, -1); /* the new keys of the last generation, sorted here */
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) return store_mdb_rc(rc);
@@ -236,8 +237,18 @@ static void *ckpt_main(void *arg) {
     store *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->stop && !s->job && !(s->reclaim_more && s->reclaim))
+        while (!s->stop && !s->job && !s->garbage && !(s->reclaim_more && s->reclaim))
             pthread_cond_wait(&s->cond, &s->mu);
+        if (s->garbage) {
+            /* Freeing a memtable is a free() per node and value: hundreds
+             * of thousands of them, which the event loop must not pay. */
+            memtable *g = s->garbage;
+            s->garbage = NULL;
+            pthread_mutex_unlock(&s->mu);
+            mt_free(g);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
         if (!s->job && s->stop) break;
         if (!s->job) {
             /* Reclamation between checkpoints, off the event loop. */
@@ -355,7 +366,14 @@ void store_poll(store *s) {
         store_logf(s, 1, "checkpoint of %llu entries (%llu KiB) took %llu ms",
                    (unsigned long long)s->frozen->entries,
                    (unsigned long long)(s->frozen->bytes >> 10), (unsigned long long)ms);
-        mt_free(s->frozen);
+        pthread_mutex_lock(&s->mu);
+        memtable *g = s->garbage ? s->frozen : NULL;
+        if (!g) {
+            s->garbage = s->frozen;
+            pthread_cond_signal(&s->cond);
+        }
+        pthread_mutex_unlock(&s->mu);
+        mt_free(g); /* only if the thread has not freed the last one yet */
         s->frozen = NULL;
         wal_trim(&s->w, gen);
         s->st.checkpoints++;
@@ -789,6 +807,7 @@ void store_close(store *s) {
     if (s->w.fd >= 0 && s->fsync_mode != ST_FSYNC_NO) fdatasync(s->w.fd);
     store_rtxn_drop(s);
     if (s->frozen) mt_free(s->frozen);
+    mt_free(s->garbage);
     mt_free(s->active);
     wal_close(&s->w);
     mdb_env_close(s->env);

@@ -45,6 +45,7 @@ struct store {
     pthread_cond_t done_cond; /* job finished */
     int stop;
     memtable *job;            /* frozen memtable handed to the thread */
+    memtable *garbage;        /* checkpointed memtable the thread frees */
     uint64_t job_gen;
     int job_done;             /* result waiting for store_poll */
     int job_rc;

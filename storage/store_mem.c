@@ -141,7 +141,7 @@ int store_base_seek(store *s, int dbi, const void *k, size_t klen, int rev, cons
 int store_memtable_seek(store *s, int dbi, const void *k, size_t klen, const uint8_t **ok,
                         size_t *oklen) {
     mt_node *n = mt_seek_ge(s->active, dbi, k, klen);
-    for (int i = 0; n && i < 64; i++, n = n->next[0]) {
+    for (int i = 0; n && i < 64; i++, n = mt_next(s->active, dbi, n)) {
         if (!n->val) continue;
         *ok = mt_key(n);
         *oklen = n->klen;

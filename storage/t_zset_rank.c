@@ -472,7 +472,9 @@ static int descend(ks *k, uint64_t id, const uint8_t *enc, const uint8_t *m, siz
     }
     for (int l = LEVELS; l >= 1 && rc == ST_OK; l--) {
         out->key[9] = (uint8_t)l;
-        if ((rc = seek_exact(c, out->key, out->kl))) {
+        /* The top level's head fence is where the existence check left the
+         * cursor; every lower level starts at the fence found above it. */
+        if (l < LEVELS && (rc = seek_exact(c, out->key, out->kl))) {
             rc = rc == ST_NOTFOUND ? ST_CORRUPT : rc;
             break;
         }
