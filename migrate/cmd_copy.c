@@ -5,9 +5,9 @@
  * hand the payloads to the sink (sink.h) as RESTORE ... REPLACE with an
  * absolute TTL. Function libraries come first (FUNCTION LIST WITHCODE).
  *
- * Resumable: after each batch is applied (and, for a directory, synced) the
- * next SCAN cursor of that database is written to a small state file
- * (written to a temporary name and renamed). A rerun with the same source
+ * Resumable: every SAVE_EVERY_MS and on Ctrl-C, once the batches applied so
+ * far are durable (sink_durable), the SCAN cursor of each database is
+ * written to a small state file (to a temporary name, then renamed). A rerun with the same source
  * and state file continues there. SCAN guarantees every key present for the
  * whole scan is returned at least once; a key may come twice, which
  * RESTORE ... REPLACE makes harmless. Keys written to the source during the
@@ -39,11 +39,12 @@ static void usage(FILE *f) {
             "source keeps serving: keys are read with SCAN, DUMP and PTTL in pipelined\n"
             "batches and written as RESTORE ... REPLACE with absolute TTLs. Give /db in the\n"
             "URL to copy one database; by default every database that holds keys.\n\n"
-            "Resumable: after each batch the SCAN position is saved in the state file, so\n"
-            "after Ctrl-C (or a crash, or a lost connection) the same command continues\n"
-            "where it stopped. SCAN returns every key that exists for the whole copy at\n"
-            "least once, maybe twice (RESTORE REPLACE makes that harmless); keys written,\n"
-            "changed or deleted on the source during the copy may or may not be reflected.\n"
+            "Resumable: every few seconds and on Ctrl-C, the SCAN position of what is\n"
+            "safely written is saved in the state file, so after Ctrl-C (or a crash, or a\n"
+            "lost connection) the same command continues where it stopped. SCAN returns\n"
+            "every key that exists for the whole copy at least once, maybe twice (RESTORE\n"
+            "REPLACE makes that harmless); keys written, changed or deleted on the source\n"
+            "during the copy may or may not be reflected.\n"
             "The state file is removed when the copy completes.\n\n"
             "--follow instead attaches to the source as a replica (PSYNC): it loads the\n"
             "source's full RDB snapshot, then applies its live stream of writes until\n"
@@ -148,8 +149,8 @@ static int state_save(const copy_opts *o, const cstate *st, char *err, size_t ca
 /* ---- the copy --------------------------------------------------------- */
 
 /* How often the resume point is made durable and saved: each save costs a
- * synced checkpoint of a directory target. */
-#define SAVE_EVERY_MS 1000
+ * synced checkpoint of a directory target (at 1 s: +40% time on 1M keys). */
+#define SAVE_EVERY_MS 5000
 
 typedef struct copier {
     const copy_opts *o;
