@@ -493,6 +493,22 @@ static void server_binary(const copy_opts *o, char *out, size_t cap) {
     snprintf(out, cap, "lodis-server");
 }
 
+/* Before a long load: is there a lodis-server to run afterwards? */
+static int server_runnable(const copy_opts *o, char *bin, size_t cap) {
+    server_binary(o, bin, cap);
+    if (strchr(bin, '/')) return access(bin, X_OK) == 0;
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        const char *end = strchr(path, ':');
+        size_t n = end ? (size_t)(end - path) : strlen(path);
+        char full[2 * PATH_MAX + 64];
+        snprintf(full, sizeof full, "%.*s/%s", (int)n, path, bin);
+        if (n && access(full, X_OK) == 0) return 1;
+        path = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 static int start_server(follower *f, const char *dir) {
     char bin[PATH_MAX + 32], logp[PATH_MAX + 32], ps[16];
     server_binary(f->o, bin, sizeof bin);
@@ -521,6 +537,11 @@ static int start_server(follower *f, const char *dir) {
             int st;
             if (waitpid(pid, &st, WNOHANG) == pid) {
                 f->child = 0;
+                if (WIFEXITED(st) && WEXITSTATUS(st) == 127) { /* exec failed: no retry */
+                    snprintf(f->err, sizeof f->err, "cannot run %s (not beside lodis-migrate, "
+                             "nor in PATH?): give --server PATH", bin);
+                    return -1;
+                }
                 break;
             }
             if (rc_connect(&f->t, "127.0.0.1", port, 1000) == 0) {
@@ -759,6 +780,12 @@ int copy_follow(const copy_opts *o, rconn *src) {
         if (mig_target_state(o->to) < 0) {
             snprintf(f->err, sizeof f->err, "%s is not empty and holds no lodis store; choose "
                      "an empty or new directory", o->to);
+            goto out;
+        }
+        char bin[PATH_MAX + 32];
+        if (!server_runnable(o, bin, sizeof bin)) {
+            snprintf(f->err, sizeof f->err, "cannot find %s to apply the stream to %s (it is "
+                     "not beside lodis-migrate, nor in PATH): give --server PATH", bin, o->to);
             goto out;
         }
     } else {
