@@ -186,9 +186,10 @@ def test_copy_errors_say_what_to_do(server_factory, reference, tmp_path):
                 "--follow")
     assert p.returncode == 1 and b"ACL SETUSER nosync +psync" in p.stderr
     # --follow into a DATADIR with no lodis-server to run: said before any load
-    p = migrate("copy", "--from", "redis://127.0.0.1:%d" % port, "--to", d, "--follow",
+    nd = str(tmp_path / "never")
+    p = migrate("copy", "--from", "redis://127.0.0.1:%d" % port, "--to", nd, "--follow",
                 "--server", str(tmp_path / "no-such-server"))
-    assert p.returncode == 1 and b"give --server PATH" in p.stderr and not os.path.exists(d)
+    assert p.returncode == 1 and b"give --server PATH" in p.stderr and not os.path.exists(nd)
     # bad usage
     p = migrate("copy", "--from", "http://x:1", "--to", d)
     assert p.returncode == 2 and b"--from takes redis://" in p.stderr
