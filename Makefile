@@ -85,6 +85,11 @@ $(B)/tests/test_dumpfmt: tests/unit/test_dumpfmt.c $(B)/migrate/dumpfmt.o $(B)/m
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/migrate/dumpfmt.o $(B)/migrate/dumpfile.o $(STORAGE_LIB) $(LDLIBS) -lcmocka
 
+# copy's RESP client: its parser and URL reader, no server.
+$(B)/tests/test_rconn: tests/unit/test_rconn.c $(B)/migrate/rconn.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/migrate/rconn.o -lcmocka
+
 # Regenerate the checked-in table when a spec changes (python3 is a setup dependency).
 server/commands.def: $(wildcard server/commands/*.json) scripts/gen-commands
 	@if [ -x $(PYTHON) ]; then $(PYTHON) scripts/gen-commands; else touch $@; fi

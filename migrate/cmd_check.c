@@ -268,7 +268,7 @@ static int check_expires(chk *c) {
 
 /* Every id in `sub` is live or in the trash: one seek per id. */
 static int check_orphans(chk *c) {
-    qsort(c->ids, c->nids, sizeof *c->ids, cmp_u64);
+    if (c->nids) qsort(c->ids, c->nids, sizeof *c->ids, cmp_u64); /* ids is NULL when none */
     store_cursor *cur;
     int rc = store_cursor_open(c->s, ST_DBI_SUB, &cur);
     if (rc) return rc;
@@ -303,38 +303,18 @@ int mig_cmd_check(int argc, char **argv) {
         usage(stdout);
         return MIG_EXIT_OK;
     }
-    const char *dir = NULL;
-    int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' || dir) {
-            mig_err("check: unexpected argument '%s'; see 'lodis-migrate check --help'",
-                    argv[i]);
-            return MIG_EXIT_USAGE;
-        } else {
-            dir = argv[i];
-        }
-    }
+    mig_common co = {0};
+    for (int i = 1; i < argc; i++)
+        if (mig_common_opt(argc, argv, &i, "check", &co) < 0) return MIG_EXIT_USAGE;
+    const char *dir = co.positional;
+    int quiet = co.quiet;
     if (!dir) {
         usage(stderr);
         return MIG_EXIT_USAGE;
     }
     mig_trap_signals();
-    char err[512] = "";
-    int rc;
     chk c = {0};
-    c.s = store_open_snapshot(dir, &rc, err, sizeof err);
-    if (!c.s) {
-        mig_err("check: %s", err[0] ? err : store_strerror(rc));
-        return MIG_EXIT_USAGE;
-    }
-    c.k = ks_open(c.s, KS_MAX_DBS, &rc);
-    if (!c.k) {
-        mig_err("check: cannot read the keyspace of %s: %s", dir, store_strerror(rc));
-        store_close(c.s);
-        return MIG_EXIT_USAGE;
-    }
+    if (mig_open_readonly(dir, "check", &c.s, &c.k) != 0) return MIG_EXIT_USAGE;
     for (int i = 0; i < 128; i++) c.slot_db[i] = -1;
     uint64_t total = 0;
     for (int db = 0; db < KS_MAX_DBS; db++) {
@@ -354,7 +334,7 @@ int mig_cmd_check(int argc, char **argv) {
     }
     progress pr;
     progress_start(&pr, "check", total, quiet);
-    rc = check_keys(&c, &pr);
+    int rc = check_keys(&c, &pr);
     if (rc == ST_OK) rc = check_expires(&c);
     if (rc == ST_OK) rc = check_orphans(&c);
     for (int db = 0; rc == ST_OK && db < KS_MAX_DBS; db++) {

@@ -179,13 +179,11 @@ int mig_cmd_dump(int argc, char **argv) {
         usage(stdout);
         return MIG_EXIT_OK;
     }
-    const char *dir = NULL, *out = NULL;
-    int level = 1, quiet = 0;
+    mig_common co = {.want_out = 1};
+    int level = 1;
     long limit_rate = 0;
     for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!strcmp(argv[i], "--level") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--level") && i + 1 < argc) {
             level = atoi(argv[++i]);
             if (level < 1 || level > 19) {
                 mig_err("dump: --level must be 1..19");
@@ -197,33 +195,21 @@ int mig_cmd_dump(int argc, char **argv) {
                 mig_err("dump: --limit-rate takes a positive number of keys per second");
                 return MIG_EXIT_USAGE;
             }
-        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' || dir) {
-            mig_err("dump: unexpected argument '%s'; see 'lodis-migrate dump --help'", argv[i]);
+        } else if (mig_common_opt(argc, argv, &i, "dump", &co) < 0) {
             return MIG_EXIT_USAGE;
-        } else {
-            dir = argv[i];
         }
     }
+    const char *dir = co.positional, *out = co.out;
+    int quiet = co.quiet;
     if (!dir || !out) {
         usage(stderr);
         return MIG_EXIT_USAGE;
     }
     mig_trap_signals();
-    char err[512] = "";
     int rc;
-    store *s = store_open_snapshot(dir, &rc, err, sizeof err);
-    if (!s) {
-        mig_err("dump: %s", err[0] ? err : store_strerror(rc));
-        return MIG_EXIT_USAGE;
-    }
-    ks *k = ks_open(s, KS_MAX_DBS, &rc);
-    if (!k) {
-        mig_err("dump: cannot read the keyspace of %s: %s", dir, store_strerror(rc));
-        store_close(s);
-        return MIG_EXIT_USAGE;
-    }
+    store *s;
+    ks *k;
+    if (mig_open_readonly(dir, "dump", &s, &k) != 0) return MIG_EXIT_USAGE;
     dump_ctx *d = calloc(1, sizeof *d);
     if (!d) {
         ks_close(k);

@@ -38,27 +38,21 @@ int mig_cmd_export_rdb(int argc, char **argv) {
         usage(stdout);
         return MIG_EXIT_OK;
     }
-    const char *dir = NULL, *out = NULL;
-    int quiet = 0, version = 10;
+    mig_common co = {.want_out = 1};
+    int version = 10;
     for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!strcmp(argv[i], "--rdb-version") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--rdb-version") && i + 1 < argc) {
             version = atoi(argv[++i]);
             if (version != 9 && version != 10) {
                 mig_err("export-rdb: --rdb-version is 10 (Redis 7.0) or 9 (Redis 5 and 6)");
                 return MIG_EXIT_USAGE;
             }
-        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' || dir) {
-            mig_err("export-rdb: unexpected argument '%s'; see 'lodis-migrate export-rdb --help'",
-                    argv[i]);
+        } else if (mig_common_opt(argc, argv, &i, "export-rdb", &co) < 0) {
             return MIG_EXIT_USAGE;
-        } else {
-            dir = argv[i];
         }
     }
+    const char *dir = co.positional, *out = co.out;
+    int quiet = co.quiet;
     if (!dir || !out) {
         usage(stderr);
         return MIG_EXIT_USAGE;
@@ -66,17 +60,9 @@ int mig_cmd_export_rdb(int argc, char **argv) {
     mig_trap_signals();
     char err[1024] = "";
     int rc;
-    store *s = store_open_snapshot(dir, &rc, err, sizeof err);
-    if (!s) {
-        mig_err("export-rdb: %s", err);
-        return MIG_EXIT_FAIL;
-    }
-    ks *k = ks_open(s, KS_MAX_DBS, &rc);
-    if (!k) {
-        mig_err("export-rdb: cannot open the keyspace: %s", store_strerror(rc));
-        store_close(s);
-        return MIG_EXIT_FAIL;
-    }
+    store *s;
+    ks *k;
+    if (mig_open_readonly(dir, "export-rdb", &s, &k) != 0) return MIG_EXIT_FAIL;
     ks_set_now(k, mig_wall_ms());
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp-%d", out, (int)getpid());

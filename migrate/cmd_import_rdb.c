@@ -47,11 +47,7 @@ typedef struct imp {
 static int on_progress(void *ud, const rdb_file_stats *st, uint64_t total) {
     imp *m = ud;
     (void)total;
-    int rc = ks_flush_counters(m->k);
-    if (rc == ST_OK) rc = store_commit(m->s);
-    store_end_tick(m->s);
-    store_cron(m->s, mig_wall_ms());
-    ks_set_now(m->k, mig_wall_ms());
+    int rc = mig_tick(m->s, m->k);
     progress_update(&m->pr, st->keys, st->bytes);
     if (rc) m->rc = rc;
     return rc || mig_interrupted;
@@ -62,38 +58,19 @@ int mig_cmd_import_rdb(int argc, char **argv) {
         usage(stdout);
         return MIG_EXIT_OK;
     }
-    const char *dir = NULL, *file = NULL;
-    int quiet = 0;
+    mig_common co = {.want_dir = 1, .want_db = 1};
     rdb_limits lim;
     rdb_limits_default(&lim);
     rdb_load_opts o = {.lim = &lim, .every = 2000};
     for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--dir")) && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (!strcmp(argv[i], "--replace")) {
-            o.replace = 1;
-        } else if (!strcmp(argv[i], "--skip-unknown")) {
-            o.skip_modules = 1;
-        } else if (!strcmp(argv[i], "--keep-expired")) {
-            o.keep_expired = 1;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 0 || n >= KS_MAX_DBS) {
-                mig_err("import-rdb: --db takes a database number 0..%d", KS_MAX_DBS - 1);
-                return MIG_EXIT_USAGE;
-            }
-            o.dbmask |= 1ull << n;
-        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' || file) {
-            mig_err("import-rdb: unexpected argument '%s'; see 'lodis-migrate import-rdb --help'",
-                    argv[i]);
-            return MIG_EXIT_USAGE;
-        } else {
-            file = argv[i];
-        }
+        if (!strcmp(argv[i], "--replace")) o.replace = 1;
+        else if (!strcmp(argv[i], "--skip-unknown")) o.skip_modules = 1;
+        else if (!strcmp(argv[i], "--keep-expired")) o.keep_expired = 1;
+        else if (mig_common_opt(argc, argv, &i, "import-rdb", &co) < 0) return MIG_EXIT_USAGE;
     }
+    const char *dir = co.dir, *file = co.positional;
+    int quiet = co.quiet;
+    o.dbmask = co.dbmask;
     if (!file || !dir) {
         usage(stderr);
         return MIG_EXIT_USAGE;
@@ -104,71 +81,29 @@ int mig_cmd_import_rdb(int argc, char **argv) {
         return MIG_EXIT_USAGE;
     }
     mig_trap_signals();
-    int state = mig_target_state(dir);
-    if (state < 0) {
+    if (mig_target_state(dir) < 0) {
         mig_err("import-rdb: %s is not empty and holds no lodis store", dir);
         return MIG_EXIT_USAGE;
     }
-    char staged[4096];
-    const char *target = dir;
-    if (state < 2) {
-        size_t n = strlen(dir);
-        while (n > 1 && dir[n - 1] == '/') n--;
-        snprintf(staged, sizeof staged, "%.*s.import-%d", (int)n, dir, (int)getpid());
-        target = staged;
-    }
-    store_opts so;
-    store_opts_default(&so);
-    so.dir = target;
-    so.fsync = ST_FSYNC_NO; /* the closing checkpoint is synced */
-    so.memtable_budget = 128u << 20;
-    so.log = mig_store_log;
+    mig_target t;
+    if (mig_target_open(&t, dir, "import-rdb", 0) != 0) return MIG_EXIT_FAIL;
     char err[1024] = "";
-    int rc;
-    imp m = {0};
-    m.s = store_open(&so, &rc, err, sizeof err);
-    if (!m.s) {
-        mig_err("import-rdb: %s%s", err,
-                rc == ST_BUSY ? " (stop the lodis-server using it first)" : "");
-        if (target != dir) mig_rm_tree(target);
-        return MIG_EXIT_FAIL;
-    }
-    m.k = ks_open(m.s, KS_MAX_DBS, &rc);
+    imp m = {.s = t.s, .k = t.k};
+    o.progress = on_progress;
+    o.ud = &m;
+    progress_start(&m.pr, "import-rdb", 0, quiet);
     rdb_file_stats st;
-    if (!m.k) {
-        snprintf(err, sizeof err, "cannot open the keyspace: %s", store_strerror(rc));
-    } else {
-        ks_set_now(m.k, mig_wall_ms());
-        o.progress = on_progress;
-        o.ud = &m;
-        progress_start(&m.pr, "import-rdb", 0, quiet);
-        rc = rdb_file_load_path(m.k, file, &o, &st, err, sizeof err);
-        if (rc == ST_OK && m.rc) {
-            rc = m.rc;
-            snprintf(err, sizeof err, "writing to the store failed: %s", store_strerror(rc));
-        }
-        if (rc == ST_OK) progress_done(&m.pr);
+    int rc = rdb_file_load_path(m.k, file, &o, &st, err, sizeof err);
+    if (rc == ST_OK && m.rc) {
+        rc = m.rc;
+        snprintf(err, sizeof err, "writing to the store failed: %s", store_strerror(rc));
     }
-    int ok = m.k && rc == ST_OK && !mig_interrupted;
+    if (rc == ST_OK) progress_done(&m.pr);
+    int ok = rc == ST_OK && !mig_interrupted;
     if (mig_interrupted) snprintf(err, sizeof err, "interrupted");
-    ks_close(m.k);
-    store_close(m.s);
-    if (!ok) {
-        if (target != dir) {
-            mig_rm_tree(target);
-            mig_err("import-rdb: %s: %s; %s was not changed", file, err, dir);
-        } else {
-            mig_err("import-rdb: %s: %s; %s is partly loaded", file, err, dir);
-        }
-        return MIG_EXIT_FAIL;
-    }
-    if (target != dir) {
-        if (state == 1) rmdir(dir);
-        if (rename(target, dir) != 0) {
-            mig_err("import-rdb: cannot rename %s to %s: %s", target, dir, strerror(errno));
-            return MIG_EXIT_FAIL;
-        }
-    }
+    char why[1200];
+    snprintf(why, sizeof why, "%s: %s", file, err);
+    if (mig_target_close(&t, ok, "import-rdb", why) != 0) return MIG_EXIT_FAIL;
     if (!quiet)
         fprintf(stderr,
                 "import-rdb: RDB version %d: %llu keys, %llu function libraries into %s"

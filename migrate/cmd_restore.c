@@ -9,20 +9,19 @@
  *
  * Target: a missing or empty directory is staged -- written as
  * DATADIR.restore-PID and renamed into place when complete -- so an error
- * or Ctrl-C leaves nothing behind. An existing store needs --replace: the
- * databases being restored are emptied first (FLUSHDB, O(1)) and written in
- * place; other databases are kept. The store's LOCK keeps a running server
- * and the restore apart. */
+ * or Ctrl-C leaves nothing behind. An existing store needs --replace: it is
+ * copied (compacted) to DATADIR.restore-PID, the databases being restored
+ * are emptied there (FLUSHDB, O(1)) and written, other databases are kept,
+ * and the copy is exchanged with DATADIR in one atomic rename when
+ * complete (mig_target, common.c). An interrupted or failed --replace
+ * therefore leaves DATADIR exactly as it was; it needs free disk for one
+ * copy of the store. The store's LOCK, held throughout, keeps a running
+ * server and the restore apart. */
 #include "migrate/migrate.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "migrate/dumpfile.h"
 #include "migrate/progress.h"
@@ -39,7 +38,9 @@ static void usage(FILE *f) {
             "lodis store (stopped) and --replace be given.\n\n"
             "  -d, --dir DATADIR  target data directory\n"
             "  --replace          restore into an existing store: each database being\n"
-            "                     restored is emptied first; the others are kept\n"
+            "                     restored is emptied first; the others are kept. Done on\n"
+            "                     a copy swapped in atomically when complete, so a failure\n"
+            "                     or Ctrl-C changes nothing (needs disk for one copy)\n"
             "  --db N             restore only database N (repeatable); default all\n"
             "  -q, --quiet        no progress output\n");
 }
@@ -143,41 +144,6 @@ static int verify(rs_ctx *c) {
     return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-void mig_rm_tree(const char *path) {
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* 0 missing, 1 empty directory, 2 holds a lodis store, -1 something else. */
-int mig_target_state(const char *dir) {
-    struct stat st;
-    if (stat(dir, &st) != 0) return errno == ENOENT ? 0 : -1;
-    if (!S_ISDIR(st.st_mode)) return -1;
-    char p[4096];
-    snprintf(p, sizeof p, "%s/data.mdb", dir);
-    if (access(p, F_OK) == 0) return 2;
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    struct dirent *de;
-    int n = 0;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) n++;
-    closedir(d);
-    return n ? -1 : 1;
-}
-
-void mig_store_log(void *ud, int level, const char *msg) {
-    (void)ud;
-    if (level >= 3) fprintf(stderr, "lodis-migrate: storage: %s\n", msg);
-}
-
 typedef struct writer {
     store *s;
     ks *k;
@@ -185,12 +151,8 @@ typedef struct writer {
 } writer;
 
 static int tick(writer *w) {
-    int rc = ks_flush_counters(w->k);
-    if (rc == ST_OK) rc = store_commit(w->s);
-    store_end_tick(w->s);
-    store_cron(w->s, mig_wall_ms());
     w->ops = 0;
-    return rc;
+    return mig_tick(w->s, w->k);
 }
 
 /* Pass 2. */
@@ -311,30 +273,15 @@ int mig_cmd_restore(int argc, char **argv) {
     if (!c) return MIG_EXIT_FAIL;
     const char *dir = NULL;
     int replace = 0, quiet = 0, status = MIG_EXIT_USAGE;
-    uint64_t mask = 0;
+    mig_common co = {.want_dir = 1, .want_db = 1};
     for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--dir")) && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (!strcmp(argv[i], "--replace")) {
-            replace = 1;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 0 || n >= KS_MAX_DBS) {
-                mig_err("restore: --db takes a database number 0..%d", KS_MAX_DBS - 1);
-                goto done;
-            }
-            mask |= 1ull << n;
-        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' || c->file) {
-            mig_err("restore: unexpected argument '%s'; see 'lodis-migrate restore --help'",
-                    argv[i]);
-            goto done;
-        } else {
-            c->file = argv[i];
-        }
+        if (!strcmp(argv[i], "--replace")) replace = 1;
+        else if (mig_common_opt(argc, argv, &i, "restore", &co) < 0) goto done;
     }
+    c->file = co.positional;
+    dir = co.dir;
+    quiet = co.quiet;
+    uint64_t mask = co.dbmask;
     if (!c->file || !dir) {
         usage(stderr);
         goto done;
@@ -358,53 +305,13 @@ int mig_cmd_restore(int argc, char **argv) {
         goto done;
     }
     status = MIG_EXIT_FAIL;
-    char staged[4096];
-    const char *target = dir;
-    if (state < 2) {
-        size_t n = strlen(dir);
-        while (n > 1 && dir[n - 1] == '/') n--;
-        snprintf(staged, sizeof staged, "%.*s.restore-%d", (int)n, dir, (int)getpid());
-        target = staged;
-    }
-    store_opts o;
-    store_opts_default(&o);
-    o.dir = target;
-    o.fsync = ST_FSYNC_NO; /* the final checkpoint is synced; a crash means run it again */
-    o.memtable_budget = 128u << 20;
-    o.log = mig_store_log;
-    char err[512] = "";
-    int rc;
-    writer w = {0};
-    w.s = store_open(&o, &rc, err, sizeof err);
-    if (!w.s) {
-        mig_err("restore: %s%s", err,
-                rc == ST_BUSY ? " (stop the lodis-server using it first)" : "");
-        if (target != dir) mig_rm_tree(target);
-        goto done;
-    }
-    w.k = ks_open(w.s, KS_MAX_DBS, &rc);
-    int ok = w.k && load(c, &w, replace, quiet) == 0;
-    if (!w.k) snprintf(c->err, sizeof c->err, "cannot open the keyspace: %s", store_strerror(rc));
-    ks_close(w.k);
-    store_close(w.s);
-    if (!ok) {
-        if (target != dir) {
-            mig_rm_tree(target);
-            mig_err("restore: %s; %s was not changed", c->err, dir);
-        } else {
-            mig_err("restore: %s; %s is partly restored: run the restore again with --replace",
-                    c->err, dir);
-        }
-        goto done;
-    }
-    if (target != dir) {
-        if (state == 1) rmdir(dir);
-        if (rename(target, dir) != 0) {
-            mig_err("restore: cannot rename %s to %s: %s; the restored store is in %s", target,
-                    dir, strerror(errno), target);
-            goto done;
-        }
-    }
+    /* An existing store is replaced through a staged copy exchanged at the
+     * end: an error, Ctrl-C or a crash leaves it as it was. */
+    mig_target t;
+    if (mig_target_open(&t, dir, "restore", state == 2) != 0) goto done;
+    writer w = {.s = t.s, .k = t.k};
+    int ok = load(c, &w, replace, quiet) == 0;
+    if (mig_target_close(&t, ok, "restore", c->err) != 0) goto done;
     if (!quiet)
         fprintf(stderr, "restore: %llu keys into %s\n", (unsigned long long)c->keys, dir);
     status = MIG_EXIT_OK;

@@ -23,6 +23,8 @@ static const struct mig_cmd cmds[] = {
     {"import-rdb", mig_cmd_import_rdb, "load a Redis RDB file (Redis 2.6 to 7.2) into a data "
                                        "directory"},
     {"export-rdb", mig_cmd_export_rdb, "write a data directory as an RDB file Redis 7.0 loads"},
+    {"copy", mig_cmd_copy, "copy from a running Redis (SCAN + DUMP, resumable), or follow it "
+                           "as a replica"},
     {"check", mig_cmd_check, "verify a data directory's invariants (exit 0 clean, 1 problems)"},
 };
 

@@ -31,12 +31,24 @@ void progress_start(progress *p, const char *what, uint64_t total_keys, int quie
     p->tty = isatty(2);
     p->quiet = quiet;
     p->drawn = 0;
+    p->bytes_only = 0;
     /* In a log, say at once that the run started and how big it is. */
     if (!quiet && !p->tty) draw(p, p->t0, 0);
 }
 
 static void draw(progress *p, double now, int final) {
     double el = now - p->t0;
+    if (p->bytes_only) {
+        char b[32], r[32];
+        human(b, sizeof b, (double)p->bytes);
+        human(r, sizeof r, el > 0 ? (double)p->bytes / el : 0);
+        fprintf(stderr, "%s%s: %s, %s/s%s", p->tty ? "\r\033[K" : "", p->what, b, r,
+                final ? "" : (p->tty ? "" : "\n"));
+        if (final) fprintf(stderr, " in %.1f s\n", el);
+        fflush(stderr);
+        p->drawn = 1;
+        return;
+    }
     double rate = el > 0 ? (double)p->keys / el : 0;
     char b[32], eta[32] = "";
     human(b, sizeof b, (double)p->bytes);
@@ -74,4 +86,14 @@ void progress_update(progress *p, uint64_t keys, uint64_t bytes) {
 void progress_done(progress *p) {
     if (p->quiet) return;
     draw(p, progress_now(), 1);
+}
+
+void progress_status(progress *p, const char *text, int force) {
+    if (p->quiet) return;
+    double now = progress_now();
+    if (!force && now - p->last < (p->tty ? TTY_EVERY : PLAIN_EVERY)) return;
+    p->last = now;
+    fprintf(stderr, "%s%s: %s%s", p->tty ? "\r\033[K" : "", p->what, text, p->tty ? "" : "\n");
+    fflush(stderr);
+    p->drawn = 1;
 }

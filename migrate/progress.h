@@ -12,6 +12,7 @@ typedef struct progress {
     uint64_t keys, bytes;
     double t0, last;
     int tty, quiet, drawn;
+    int bytes_only; /* a transfer: bytes and rate, no keys */
 } progress;
 
 void progress_start(progress *p, const char *what, uint64_t total_keys, int quiet);
@@ -20,5 +21,8 @@ void progress_update(progress *p, uint64_t keys, uint64_t bytes);
 /* Final line with totals and elapsed time. */
 void progress_done(progress *p);
 double progress_now(void);
+/* A free-form status line (long-running states with no key total, like
+ * --follow's offsets), paced like progress_update; force draws now. */
+void progress_status(progress *p, const char *text, int force);
 
 #endif
