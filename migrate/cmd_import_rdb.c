@@ -87,6 +87,8 @@ int mig_cmd_import_rdb(int argc, char **argv) {
     }
     mig_target t;
     if (mig_target_open(&t, dir, "import-rdb", 0) != 0) return MIG_EXIT_FAIL;
+    t.compact = 1;
+    t.quiet = quiet;
     char err[1024] = "";
     imp m = {.s = t.s, .k = t.k};
     o.progress = on_progress;

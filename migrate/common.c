@@ -177,7 +177,30 @@ int mig_target_open(mig_target *t, const char *dir, const char *what, int copy_e
     return 0;
 }
 
+/* Replace the staged store by a compacted copy of it (see mig_target). A
+ * failed copy only costs the compaction: the staged store stays as it is. */
+static void compact_staged(mig_target *t, const char *what) {
+    char cpath[sizeof t->staged];
+    if ((size_t)snprintf(cpath, sizeof cpath, "%s.compact", t->staged) >= sizeof cpath) return;
+    if (!t->quiet) fprintf(stderr, "%s: compacting the store...\n", what);
+    int rc = store_snapshot(t->s, cpath);
+    ks_close(t->k);
+    store_close(t->s);
+    t->k = NULL;
+    t->s = NULL;
+    if (rc != ST_OK) {
+        mig_rm_tree(cpath);
+        mig_err("%s: compacting failed (%s); the store is complete, only larger", what,
+                store_strerror(rc));
+        return;
+    }
+    mig_rm_tree(t->staged);
+    if (rename(cpath, t->staged) != 0) /* then put the copy in place directly */
+        memcpy(t->staged, cpath, sizeof cpath);
+}
+
 int mig_target_close(mig_target *t, int ok, const char *what, const char *why) {
+    if (ok && t->compact && !t->swap && t->path != t->dir) compact_staged(t, what);
     ks_close(t->k);
     store_close(t->s); /* checkpoints, synced */
     t->k = NULL;
