@@ -47,6 +47,8 @@ typedef struct arg {
 #define CLIENT_PUSHING               (1u << 20)
 /* While a script is busy: replies wait for the tick's commit (net.c). */
 #define CLIENT_HELD                  (1u << 21)
+/* Connected through the unixsocket listener: the U of CLIENT LIST. */
+#define CLIENT_UNIX                  (1u << 22)
 
 typedef struct client {
     uint64_t id;
@@ -57,8 +59,8 @@ typedef struct client {
     int db;          /* selected logical database */
     int resp;        /* 2 or 3 */
     char *name;      /* CLIENT SETNAME, malloc'd or NULL */
-    char addr[64];   /* "ip:port" of the peer */
-    char laddr[64];  /* "ip:port" of our side */
+    char addr[128];  /* "ip:port" of the peer, "path:0" on the unix socket */
+    char laddr[128]; /* "ip:port" of our side, "path:0" on the unix socket */
     char lib_name[64];
     char lib_ver[32];
 

@@ -181,6 +181,7 @@ static directive table[] = {
      0, LL_MAX, 0, NULL, NULL},
     {"crash-log-enabled", NULL, C_BOOL, &cfg.crash_log_enabled, "yes", 0, 0, 0, NULL, NULL},
     {"unixsocket", NULL, C_STR, &cfg.unixsocket, "", 0, 0, IMMUTABLE, NULL, NULL},
+    {"unixsocketperm", NULL, C_STR, &cfg.unixsocketperm, "0", 0, 0, IMMUTABLE, NULL, NULL},
 };
 #define NDIRECTIVES (sizeof table / sizeof table[0])
 

@@ -76,6 +76,7 @@ typedef struct config {
     long long min_replicas_to_write;
     int crash_log_enabled;
     char *unixsocket;
+    char *unixsocketperm; /* octal, as Redis writes it ("700"); 0 keeps the umask's */
 } config;
 
 extern config cfg;

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "server/cmdtable.h"
@@ -71,6 +73,8 @@ static void fmt_addr(const struct sockaddr_storage *sa, char *out, size_t cap) {
         inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
         port = ntohs(s->sin6_port);
         snprintf(out, cap, "[%s]:%d", host, port);
+    } else if (sa->ss_family == AF_UNIX) {
+        snprintf(out, cap, "%s:0", cfg.unixsocket); /* as Redis shows it */
     } else {
         snprintf(out, cap, "?:0");
     }
@@ -181,6 +185,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
             continue;
         }
         fmt_addr(&sa, c->addr, sizeof c->addr);
+        if (sa.ss_family == AF_UNIX) c->flags |= CLIENT_UNIX;
         struct sockaddr_storage la;
         socklen_t llen = sizeof la;
         if (getsockname(fd, (struct sockaddr *)&la, &llen) == 0)
@@ -189,10 +194,50 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
     }
 }
 
+static void add_listener(int fd) {
+    set_nonblock(fd);
+    srv.listen_fd[srv.nlisten] = fd;
+    ev_io_init(&srv.listen_io[srv.nlisten], accept_cb, fd, EV_READ);
+    ev_io_start(srv.loop, &srv.listen_io[srv.nlisten]);
+    srv.nlisten++;
+}
+
+/* The unixsocket listener (Redis's unixsocket / unixsocketperm): a stale
+ * socket file from a previous run is replaced. 0, or -1 logged. */
+static int listen_unix(void) {
+    const char *path = cfg.unixsocket;
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sun.sun_path) {
+        server_log(3, "unixsocket path too long (at most %zu bytes): %s", sizeof sun.sun_path - 1,
+                   path);
+        return -1;
+    }
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    long perm = strtol(cfg.unixsocketperm ? cfg.unixsocketperm : "0", NULL, 8);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+        (perm > 0 && chmod(path, (mode_t)perm) != 0) || listen(fd, (int)cfg.tcp_backlog) != 0) {
+        server_log(3, "Could not create server unix socket %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    add_listener(fd);
+    return 0;
+}
+
 int server_listen(void) {
-    char *binds = strdup(cfg.bind && cfg.bind[0] ? cfg.bind : "127.0.0.1");
+    /* port 0: no TCP listener, as in Redis (then only the unix socket). */
+    char *binds = strdup(cfg.port == 0 ? "" : cfg.bind && cfg.bind[0] ? cfg.bind : "127.0.0.1");
     char *save = NULL;
     int ok = 0;
+    if (cfg.unixsocket && cfg.unixsocket[0]) {
+        if (listen_unix() != 0) {
+            free(binds);
+            return -1;
+        }
+        ok = 1;
+    }
     for (char *h = strtok_r(binds, " ", &save); h; h = strtok_r(NULL, " ", &save)) {
         const char *host = h;
         int optional = 0;
@@ -229,13 +274,11 @@ int server_listen(void) {
             return -1;
         }
         freeaddrinfo(res);
-        set_nonblock(fd);
         if (srv.nlisten < 16) {
-            srv.listen_fd[srv.nlisten] = fd;
-            ev_io_init(&srv.listen_io[srv.nlisten], accept_cb, fd, EV_READ);
-            ev_io_start(srv.loop, &srv.listen_io[srv.nlisten]);
-            srv.nlisten++;
+            add_listener(fd);
             ok = 1;
+        } else {
+            close(fd);
         }
     }
     free(binds);
@@ -249,6 +292,7 @@ void server_close_listeners(void) {
         close(srv.listen_fd[i]);
     }
     srv.nlisten = 0;
+    if (cfg.unixsocket && cfg.unixsocket[0]) unlink(cfg.unixsocket);
 }
 
 /* Protocol error: reply, then close after the reply is out. */
@@ -589,6 +633,7 @@ void client_info_string(client *c, buf *o) {
     if (c->flags & CLIENT_DIRTY_CAS) flags[f++] = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) flags[f++] = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) flags[f++] = 'A';
+    if (c->flags & CLIENT_UNIX) flags[f++] = 'U';
     if (c->flags & CLIENT_NO_EVICT) flags[f++] = 'e';
     if (f == 0) flags[f++] = 'N';
     flags[f] = '\0';

@@ -23,7 +23,7 @@ typedef struct slowlog_entry {
     int argc;
     char **argv;       /* truncated copies */
     size_t *argvlen;
-    char peer[64];
+    char peer[128]; /* the client's addr */
     char name[64];
 } slowlog_entry;
 
