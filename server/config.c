@@ -63,6 +63,14 @@ static void apply_fsync(void) {
 static void apply_memtable(void) {
     maxmemory_apply(); /* the budget is bounded by maxmemory too */
 }
+/* Both take effect at once: the interval at the next cron pass, the segment
+ * size at the next preallocation (a segment grows by it; new segments start
+ * at it). */
+static void apply_checkpointing(void) {
+    if (!srv.st) return;
+    store_set_checkpoint_interval(srv.st, (int)cfg.checkpoint_interval);
+    store_set_wal_segment_size(srv.st, (uint64_t)cfg.wal_segment_size);
+}
 static void apply_tier(void) {
     int lfu = cfg.maxmemory_policy == 1 || cfg.maxmemory_policy == 5;
     if (srv.ks) ks_set_lfu(srv.ks, lfu, (int)cfg.lfu_log_factor, (int)cfg.lfu_decay_time);
@@ -70,6 +78,7 @@ static void apply_tier(void) {
 }
 void config_apply_all(void) {
     apply_fsync();
+    apply_checkpointing();
     apply_memtable();
     apply_tier();
 }
@@ -103,12 +112,12 @@ static directive table[] = {
     {"dbfilename", NULL, C_STR, &cfg.dbfilename, "dump.lmdb", 0, 0, 0, NULL, NULL},
     {"appendfilename", NULL, C_STR, &cfg.appendfilename, "appendonly.aof", 0, 0, IMMUTABLE,
      NULL, NULL},
-    {"checkpoint-interval", NULL, C_INT, &cfg.checkpoint_interval, "1000", 10, 3600000,
-     IMMUTABLE, NULL, NULL},
+    {"checkpoint-interval", NULL, C_INT, &cfg.checkpoint_interval, "1000", 10, 3600000, 0,
+     NULL, apply_checkpointing},
     {"memtable-size", NULL, C_MEM, &cfg.memtable_size, "64mb", 1 << 20, LL_MAX, 0, NULL,
      apply_memtable},
-    {"wal-segment-size", NULL, C_MEM, &cfg.wal_segment_size, "64mb", 1 << 20, LL_MAX,
-     IMMUTABLE, NULL, NULL},
+    {"wal-segment-size", NULL, C_MEM, &cfg.wal_segment_size, "64mb", 1 << 20, LL_MAX, 0, NULL,
+     apply_checkpointing},
     {"proto-max-bulk-len", NULL, C_MEM, &cfg.proto_max_bulk_len, "512mb", 1024 * 1024, LL_MAX,
      0, NULL, NULL},
     {"client-query-buffer-limit", NULL, C_MEM, &cfg.client_query_buffer_limit, "1gb",

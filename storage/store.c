@@ -841,6 +841,14 @@ void store_set_fsync(store *s, int mode) {
     s->fsync_mode = mode;
 }
 
+void store_set_checkpoint_interval(store *s, int ms) {
+    if (ms > 0) s->checkpoint_ms = ms;
+}
+
+void store_set_wal_segment_size(store *s, uint64_t bytes) {
+    if (bytes >= (1u << 20)) s->w.segsize = bytes;
+}
+
 void store_set_memtable_budget(store *s, size_t bytes) {
     s->budget = bytes ? bytes : (64u << 20);
 }

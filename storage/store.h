@@ -164,6 +164,10 @@ int store_checkpoint_sync(store *s);
 int store_snapshot(store *s, const char *path);
 int store_snapshot_start(store *s, const char *path);
 int store_snapshot_state(store *s, int *last_rc, int64_t *last_ms);
+/* Change the checkpoint interval (ms) and the WAL's preallocation unit at
+ * runtime (CONFIG SET checkpoint-interval / wal-segment-size). */
+void store_set_checkpoint_interval(store *s, int ms);
+void store_set_wal_segment_size(store *s, uint64_t bytes);
 /* Change appendfsync at runtime. */
 void store_set_fsync(store *s, int mode);
 void store_set_memtable_budget(store *s, size_t bytes);

@@ -391,3 +391,38 @@ def test_restart_time_with_200k_keys(server_factory, capsys, record_property):
     sample = random.Random(5).sample(range(n), 500)
     assert r.mget([b"key:%08d" % i for i in sample]) == [b"value:%08d" % i for i in sample]
     assert seconds < scaled(5.0), "restart took %.2f s" % seconds
+
+
+def test_checkpoint_interval_and_wal_segment_size_change_at_runtime(server_factory):
+    # Both were fixed at start (Redis's CONFIG sanity test tripped on them).
+    from lodis_testlib import wait_until
+
+    s = server_factory(extra_args=["--checkpoint-interval", "3600000"])
+    r = s.client()
+
+    def checkpoints():
+        return int(r.info("persistence")["lodis_checkpoints"])
+
+    r.set("a", "1")
+    time.sleep(scaled(0.3))
+    c0 = checkpoints()
+    r.set("b", "1")
+    time.sleep(scaled(1.0))
+    assert checkpoints() == c0  # an hour apart: none by time
+    assert r.config_set("checkpoint-interval", 100)
+    assert r.config_get("checkpoint-interval") == {"checkpoint-interval": "100"}
+    r.set("c", "1")
+    wait_until(lambda: checkpoints() > c0, timeout=scaled(5), what="a checkpoint by time")
+
+    def newest_segment_size():
+        segs = sorted(p for p in glob.glob(os.path.join(s.dir, "wal", "*.wal"))
+                      if not p.endswith("spare.wal"))
+        return os.path.getsize(segs[-1])
+
+    r.save()  # checkpoint: a new segment, preallocated by the current unit
+    assert newest_segment_size() < 8 << 20  # the tests' 4mb unit
+    assert r.config_set("wal-segment-size", "8mb")
+    r.set("d", "1")
+    r.save()
+    assert newest_segment_size() >= 8 << 20
+    assert r.get("d") == b"1"
