@@ -249,13 +249,12 @@ static inline void link_if_pending(memtable *m, int list) {
     pthread_mutex_unlock(&m->link_mu);
 }
 
-int mt_link(memtable *m, int list) {
+void mt_link(memtable *m, int list) {
     if (list >= 0) {
         link_if_pending(m, list);
-        return 0;
+        return;
     }
     for (int i = 0; i < m->nlists; i++) link_if_pending(m, i);
-    return 0;
 }
 
 mt_node *mt_next(memtable *m, int list, const mt_node *n) {

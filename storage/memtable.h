@@ -68,10 +68,10 @@ int mt_put(memtable *m, int list, const void *k, size_t klen, const void *v, siz
            int tomb);
 /* Exact lookup: the node (maybe a tombstone) or NULL. Never links. */
 mt_node *mt_find(const memtable *m, int list, const void *k, size_t klen);
-/* Link the pending nodes of one list (all lists: list < 0) into order.
- * Safe to call from the checkpoint thread on a frozen memtable while the
- * event loop reads it. Returns 0, or -1 on OOM (nothing linked then). */
-int mt_link(memtable *m, int list);
+/* Link the pending nodes of one list (all lists: list < 0) into order
+ * (sorts in place: allocates nothing, cannot fail). Safe to call from the
+ * checkpoint thread on a frozen memtable while the event loop reads it. */
+void mt_link(memtable *m, int list);
 /* First node with key >= k (k NULL: first). */
 mt_node *mt_seek_ge(memtable *m, int list, const void *k, size_t klen);
 /* Last node with key < k (k NULL: last node); strict=0 means <= k. */

@@ -86,10 +86,12 @@ def fill(c, with_ttl=True):
     return keys
 
 
-def snapshot(c, key):
-    """Everything observable about a key's value (not its access times)."""
+def key_value(c, key, stream_meta=True):
+    """(type, value) of a key, comparable across servers and encodings.
+    stream_meta=False leaves out the stream and group fields a copy made by
+    replaying commands may not reproduce (consumers count, entries-read,
+    lag, max-deleted-entry-id, entries-added, recorded-first-entry-id)."""
     t = c.type(key).decode()
-    enc = c.object("encoding", key)
     if t == "string":
         v = c.get(key)
     elif t == "list":
@@ -108,13 +110,26 @@ def snapshot(c, key):
             pend = [(p["message_id"], p["consumer"], p["times_delivered"])
                     for p in c.xpending_range(key, name, "-", "+", 10000)]
             cons = sorted((x["name"], x["pending"]) for x in c.xinfo_consumers(key, name))
-            groups.append((name, g["consumers"], g["pending"], g["last-delivered-id"],
-                           g["entries-read"], g["lag"], pend, cons))
-        v = (c.xrange(key), info["length"], info["last-generated-id"],
-             info["max-deleted-entry-id"], info["entries-added"],
-             info["recorded-first-entry-id"], sorted(groups))
+            if stream_meta:
+                groups.append((name, g["consumers"], g["pending"], g["last-delivered-id"],
+                               g["entries-read"], g["lag"], pend, cons))
+            else:
+                groups.append((name, g["pending"], g["last-delivered-id"], pend, cons))
+        if stream_meta:
+            v = (c.xrange(key), info["length"], info["last-generated-id"],
+                 info["max-deleted-entry-id"], info["entries-added"],
+                 info["recorded-first-entry-id"], sorted(groups))
+        else:
+            v = (c.xrange(key), info["length"], info["last-generated-id"], sorted(groups))
     else:
-        raise AssertionError("unexpected type %s" % t)
+        raise AssertionError("unexpected type %s for %r" % (t, key))
+    return t, v
+
+
+def snapshot(c, key):
+    """Everything observable about a key's value (not its access times)."""
+    enc = c.object("encoding", key)
+    t, v = key_value(c, key)
     return t, enc, v
 
 

@@ -18,7 +18,7 @@ import redis
 
 from conftest import server_binary
 from lodis_testlib import scaled, wait_until
-from test_dump import fill, need
+from test_dump import fill, key_value, need
 from test_migrate import LIB, MIGRATE, migrate
 
 pytestmark = pytest.mark.lodis_only
@@ -28,29 +28,7 @@ TTL_SLACK_MS = 3000
 
 def value(c, key):
     """A key's type and value, comparable across servers and encodings."""
-    t = c.type(key).decode()
-    if t == "string":
-        v = c.get(key)
-    elif t == "list":
-        v = c.lrange(key, 0, -1)
-    elif t == "set":
-        v = sorted(c.smembers(key))
-    elif t == "zset":
-        v = c.zrange(key, 0, -1, withscores=True)
-    elif t == "hash":
-        v = sorted(c.hgetall(key).items())
-    elif t == "stream":
-        info = c.xinfo_stream(key)
-        groups = []
-        for g in c.xinfo_groups(key):
-            pend = [(p["message_id"], p["consumer"], p["times_delivered"])
-                    for p in c.xpending_range(key, g["name"], "-", "+", 10000)]
-            cons = sorted((x["name"], x["pending"]) for x in c.xinfo_consumers(key, g["name"]))
-            groups.append((g["name"], g["pending"], g["last-delivered-id"], pend, cons))
-        v = (c.xrange(key), info["length"], info["last-generated-id"], sorted(groups))
-    else:
-        raise AssertionError("unexpected type %s for %r" % (t, key))
-    return t, v
+    return key_value(c, key, stream_meta=False)
 
 
 def compare_all(src, dst, dbs):
