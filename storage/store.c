@@ -338,7 +338,9 @@ static int grow_map(store *s) {
     if (snapshot_running(s)) return ST_BUSY;
     store_rtxn_drop(s);
     uint64_t n = s->mapsize * 2;
+    pthread_rwlock_wrlock(&s->map_rw); /* no cold-read transaction live */
     int rc = mdb_env_set_mapsize(s->env, n);
+    pthread_rwlock_unlock(&s->map_rw);
     if (rc) {
         store_logf(s, 3, "cannot grow the LMDB map to %llu bytes: %s", (unsigned long long)n,
                    mdb_strerror(rc));
@@ -714,6 +716,11 @@ store *store_open(const store_opts *o, int *rcp, char *err, size_t errlen) {
     pthread_cond_init(&s->cond, NULL);
     pthread_cond_init(&s->done_cond, NULL);
     pthread_cond_init(&s->sync_cond, NULL);
+    pthread_rwlockattr_t rwa;
+    pthread_rwlockattr_init(&rwa);
+    pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->map_rw, &rwa);
+    pthread_rwlockattr_destroy(&rwa);
     if (mkdir_p(s->dir) != 0) {
         snprintf(err, errlen, "cannot create data directory %s: %s", s->dir, strerror(errno));
         rc = ST_IO;
@@ -805,6 +812,7 @@ void store_close(store *s) {
         return;
     }
     snapshot_close(s);
+    store_prefetch_close(s);
     int rc = store_checkpoint_sync(s);
     if (rc != ST_OK)
         store_logf(s, 3, "final checkpoint failed (%s): the WAL keeps the data",
@@ -831,6 +839,7 @@ void store_close(store *s) {
     pthread_cond_destroy(&s->cond);
     pthread_cond_destroy(&s->done_cond);
     pthread_cond_destroy(&s->sync_cond);
+    pthread_rwlock_destroy(&s->map_rw);
     free(s);
 }
 
