@@ -399,9 +399,10 @@ static void sec_memory(buf *o) {
     buf_printf(o,
                "lodis_tier_read_threads:%llu\r\n"
                "lodis_tier_cold_commands:%llu\r\n"
-               "lodis_tier_cold_reads_disk:%llu\r\n",
+               "lodis_tier_cold_reads_disk:%llu\r\n"
+               "lodis_tier_checkpoint_warm_runs:%llu\r\n",
                (unsigned long long)ps.threads, (unsigned long long)prefetch_deferred(),
-               (unsigned long long)ps.jobs_faulted);
+               (unsigned long long)ps.jobs_faulted, (unsigned long long)ps.warm_runs);
     free(policy);
 }
 

@@ -12,6 +12,12 @@
  * read nothing into lodis's memory and write nothing, so a job whose
  * snapshot is already old does no harm: it only warmed pages.
  *
+ * Checkpoints use the same threads (store_prefetch_warm): before the
+ * checkpoint thread applies a memtable to LMDB, one B-tree leaf per written
+ * key at a time, the readers look those keys up in parallel, so the leaves
+ * the write transaction is about to copy are read from the disk at the
+ * queue depth of several threads rather than one.
+ *
  * The map may be resized (grow_map in store.c) only while no transaction of
  * this process is live: each job holds s->map_rw for reading around its
  * transaction, grow_map takes it for writing (writer-preferring, so a
@@ -28,10 +34,14 @@
 
 #define PF_MAX_THREADS 64
 
+#define WARM_RUN 256 /* memtable nodes per warm job */
+
 typedef struct pf_job {
     struct pf_job *next;
     void *tag;
     int dbi;
+    mt_node *first; /* a warm job: `count` nodes from here (no tag, no keys) */
+    uint32_t count;
     size_t len;
     uint8_t keys[]; /* (len16 BE, bytes)... */
 } pf_job;
@@ -49,6 +59,9 @@ struct prefetcher {
     void (*wake)(void *);
     void *wake_ud;
     store_prefetch_stats st;  /* under mu */
+    int warm_pending;         /* warm jobs queued or running */
+    int warm_faulted;         /* of the current warm batch, runs that faulted */
+    pthread_cond_t warm_cond; /* warm_pending reached 0 */
 };
 
 static long majflt_thread(void) {
@@ -108,6 +121,27 @@ static int run_job(store *s, pf_job *j) {
     return majflt_thread() > f0;
 }
 
+/* Position a cursor at each node's key: the leaf it lives in, or would.
+ * Returns whether this thread waited for the disk. */
+static int run_warm(store *s, pf_job *j) {
+    long f0 = majflt_thread();
+    pthread_rwlock_rdlock(&s->map_rw);
+    MDB_txn *t = NULL;
+    MDB_cursor *c = NULL;
+    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t) == 0 &&
+        mdb_cursor_open(t, s->dbi[j->dbi], &c) == 0) {
+        mt_node *n = j->first;
+        for (uint32_t i = 0; i < j->count && n; i++, n = n->next[0]) {
+            MDB_val k = {n->klen, (void *)mt_key(n)}, v;
+            mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        }
+    }
+    if (c) mdb_cursor_close(c);
+    if (t) mdb_txn_abort(t);
+    pthread_rwlock_unlock(&s->map_rw);
+    return majflt_thread() > f0;
+}
+
 static void *worker(void *arg) {
     struct prefetcher *p = arg;
     pthread_mutex_lock(&p->mu);
@@ -118,6 +152,14 @@ static void *worker(void *arg) {
         p->head = j->next;
         if (!p->head) p->tail = &p->head;
         pthread_mutex_unlock(&p->mu);
+        if (j->first) {
+            int faulted = run_warm(p->s, j);
+            free(j);
+            pthread_mutex_lock(&p->mu);
+            p->warm_faulted += faulted;
+            if (--p->warm_pending == 0) pthread_cond_broadcast(&p->warm_cond);
+            continue;
+        }
         int faulted = run_job(p->s, j);
         pthread_mutex_lock(&p->mu);
         p->st.jobs_done++;
@@ -164,11 +206,14 @@ int store_prefetch_start(store *s, int threads, void (*wake)(void *), void *ud) 
         p->tail = &p->head;
         pthread_mutex_init(&p->mu, NULL);
         pthread_cond_init(&p->cond, NULL);
+        pthread_cond_init(&p->warm_cond, NULL);
         s->pf = p;
     }
+    pthread_mutex_lock(&p->mu);
     p->stop = 0;
     p->wake = wake;
     p->wake_ud = ud;
+    pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < threads; i++) {
         if (pthread_create(&p->th[i], NULL, worker, p) != 0) {
             pf_stop(p);
@@ -192,6 +237,8 @@ int store_prefetch_submit(store *s, int dbi, const uint8_t *keys, size_t len, vo
     j->next = NULL;
     j->tag = tag;
     j->dbi = dbi;
+    j->first = NULL;
+    j->count = 0;
     j->len = len;
     memcpy(j->keys, keys, len);
     pthread_mutex_lock(&p->mu);
@@ -236,8 +283,53 @@ void store_prefetch_close(store *s) {
     free(p->done);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cond);
+    pthread_cond_destroy(&p->warm_cond);
     free(p);
     s->pf = NULL;
+}
+
+int store_prefetch_warm(store *s, memtable *m) {
+    struct prefetcher *p = s->pf;
+    if (!p || !p->nthreads) return 0;
+    /* Cut the runs first (m is linked and no longer changes), queue them
+     * all at once, then wait: the write transaction must not start before
+     * its leaves are read, or it would read them itself, one at a time. */
+    pf_job *head = NULL, **tail = &head;
+    int n = 0;
+    for (int d = 0; d < m->nlists; d++) {
+        mt_node *x = m->lists[d].head->next[0];
+        while (x) {
+            pf_job *j = calloc(1, sizeof *j);
+            if (!j) break;
+            j->dbi = d;
+            j->first = x;
+            for (j->count = 0; x && j->count < WARM_RUN; j->count++) x = x->next[0];
+            *tail = j;
+            tail = &j->next;
+            n++;
+        }
+    }
+    if (!n) return 0;
+    pthread_mutex_lock(&p->mu);
+    if (p->stop || !p->nthreads) {
+        pthread_mutex_unlock(&p->mu);
+        while (head) {
+            pf_job *nx = head->next;
+            free(head);
+            head = nx;
+        }
+        return 0;
+    }
+    p->warm_faulted = 0;
+    *p->tail = head;
+    p->tail = tail;
+    p->warm_pending += n;
+    p->st.warm_runs += (uint64_t)n;
+    pthread_cond_broadcast(&p->cond);
+    while (p->warm_pending) pthread_cond_wait(&p->warm_cond, &p->mu);
+    int faulted = p->warm_faulted;
+    pthread_mutex_unlock(&p->mu);
+    return faulted;
 }
 
 void store_set_prefetch_expand(store *s, size_t (*fn)(const uint8_t *, size_t, uint8_t *)) {

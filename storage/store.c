@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -138,6 +139,11 @@ void store_rtxn_drop(store *s) {
  * and skips the root-to-leaf descent while keys stay within it. */
 static int apply_memtable(store *s, memtable *m, uint64_t gen) {
     mt_link(m, -1); /* the new keys of the last generation, sorted here */
+    /* Warming costs the readers a lookup per key: only worth it while the
+     * leaves are on disk (in RAM the write transaction finds them anyway). */
+    struct rusage ru;
+    long f0 = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_majflt : 0;
+    int warm_faults = s->warm_next ? store_prefetch_warm(s, m) : 0;
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) return store_mdb_rc(rc);
@@ -190,6 +196,8 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
         mdb_txn_abort(txn);
         return store_mdb_rc(rc);
     }
+    long faults = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_majflt - f0 : 0;
+    s->warm_next = faults + warm_faults >= 16;
     rc = mdb_txn_commit(txn);
     if (rc == 0) {
         pthread_mutex_lock(&s->mu);
@@ -812,7 +820,6 @@ void store_close(store *s) {
         return;
     }
     snapshot_close(s);
-    store_prefetch_close(s);
     int rc = store_checkpoint_sync(s);
     if (rc != ST_OK)
         store_logf(s, 3, "final checkpoint failed (%s): the WAL keeps the data",
@@ -824,6 +831,7 @@ void store_close(store *s) {
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->ckpt_thread, NULL);
     pthread_join(s->sync_thread, NULL);
+    store_prefetch_close(s); /* after the checkpoint thread: it may use them */
     if (s->w.fd >= 0 && s->fsync_mode != ST_FSYNC_NO) fdatasync(s->w.fd);
     store_rtxn_drop(s);
     if (s->frozen) mt_free(s->frozen);

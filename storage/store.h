@@ -280,6 +280,7 @@ typedef struct store_prefetch_stats {
     uint64_t jobs;         /* submitted */
     uint64_t jobs_done;
     uint64_t jobs_faulted; /* done jobs whose thread waited for the disk */
+    uint64_t warm_runs;    /* runs of checkpointed keys looked up ahead */
 } store_prefetch_stats;
 void store_prefetch_get_stats(store *s, store_prefetch_stats *out);
 
