@@ -52,7 +52,6 @@ typedef struct arg {
 /* Cold reads (prefetch.c): parked while reader threads fault its keys'
  * pages in; then its request runs once more, without another detour. */
 #define CLIENT_PREFETCH              (1u << 23)
-#define CLIENT_PREFETCHED            (1u << 24)
 
 typedef struct client {
     uint64_t id;
@@ -71,6 +70,8 @@ typedef struct client {
     /* Input */
     buf query;          /* unparsed bytes */
     size_t qpos;        /* start of the next request inside query */
+    size_t qnext;       /* end of the request being run (start of the one after) */
+    int prefetch_credit; /* requests to run without a cold-read detour (prefetch.c) */
     struct resp_parser *parser;
     int argc;
     int argv_cap;

@@ -251,5 +251,6 @@ rejected:
     /* A command refused while queueing a transaction makes EXEC abort. */
     if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
 done:
-    c->flags &= ~(CLIENT_REPLY_SKIP | CLIENT_PREFETCHED);
+    c->flags &= ~CLIENT_REPLY_SKIP;
+    if (c->prefetch_credit > 0) c->prefetch_credit--;
 }

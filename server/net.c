@@ -343,6 +343,7 @@ void client_process_input(client *c) {
         }
         c->argc = p->argc;
         size_t start = c->qpos;
+        c->qnext = start + used;
         process_command(c);
         if (c->flags & (CLIENT_PAUSED | CLIENT_PREFETCH)) {
             /* The request stays in the buffer and runs again on unpause

@@ -15,7 +15,9 @@
  * A command is run where it is, without a detour, when it is nested (EXEC,
  * scripts), queued by MULTI, sent by a client without a socket, or ran a
  * detour already: the re-run never detours twice, so a key written back to
- * disk meanwhile costs a fault rather than a loop.
+ * disk meanwhile costs a fault rather than a loop. The requests pipelined
+ * behind a parked one have their keys read in the same job and run after
+ * it without a detour of their own.
  *
  * The threads run only while maxmemory is set: without it the clean cache
  * does not exist, every key would look cold, and the data is expected to be
@@ -33,10 +35,13 @@
 
 #include "server/cmdtable.h"
 #include "server/config.h"
+#include "server/resp.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
 
-#define MAX_KEYS 16 /* keys looked at per command (MGET, DEL, ...) */
+#define MAX_KEYS  16 /* keys looked at per command (MGET, DEL, ...) */
+#define LOOKAHEAD 64 /* pipelined requests whose keys join a detour */
+#define JOB_KEYS  128 /* cold keys per detour at most */
 
 /* What a parked client waits for; the client may be freed meanwhile (then
  * c is NULL and the ticket is freed when its job comes back). */
@@ -67,7 +72,6 @@ static void resume_done(void) {
             if (!c) continue;
             c->prefetch_state = NULL;
             c->flags &= ~CLIENT_PREFETCH;
-            c->flags |= CLIENT_PREFETCHED;
             if (c->fd >= 0) ev_io_start(srv.loop, &c->rio);
             client_input_ready(c);
         }
@@ -121,32 +125,91 @@ void prefetch_cron(void) {
     last_faulted = ps.jobs_faulted;
 }
 
+/* The packed record addresses of one job. */
+typedef struct packbuf {
+    uint8_t *p;
+    size_t len, cap;
+    int keys;
+} packbuf;
+
+/* Append the cold ones among a command line's keys. */
+static void pack_cold_keys(packbuf *b, client *c, const struct command *cmd, int argc,
+                           const arg *argv) {
+    int pos[MAX_KEYS];
+    int n = cmd_getkeys(cmd, argc, argv, pos, MAX_KEYS);
+    if (n > MAX_KEYS) n = MAX_KEYS;
+    for (int i = 0; i < n && b->keys < JOB_KEYS; i++) {
+        if (b->cap - b->len < KS_COLD_KEY_MAX) {
+            size_t nc = b->cap ? b->cap * 2 : 8 * KS_COLD_KEY_MAX;
+            uint8_t *np = realloc(b->p, nc);
+            if (!np) return;
+            b->p = np;
+            b->cap = nc;
+        }
+        size_t added = ks_cold_key(srv.ks, c->db, argv[pos[i]].p, argv[pos[i]].len, b->p + b->len);
+        if (added) {
+            b->len += added;
+            b->keys++;
+        }
+    }
+}
+
+/* The requests pipelined behind the parked one: their cold keys join its
+ * job, so a pipeline of cold reads costs one detour, not one per request
+ * (each would find its keys still "cold": the first read fills the cache).
+ * Returns how many requests were looked at. Only whole multibulk requests:
+ * parsing an inline one unescapes it in place. */
+static int pack_pipelined(packbuf *b, client *c) {
+    resp_parser p;
+    resp_parser_init(&p, (long long)cfg.proto_max_bulk_len);
+    arg argv[64];
+    int seen = 0;
+    size_t at = c->qnext;
+    while (seen < LOOKAHEAD && b->keys < JOB_KEYS && at < c->query.len &&
+           c->query.p[at] == '*') {
+        size_t used = 0, hint = 0;
+        int r = resp_parse(&p, c->query.p + at, c->query.len - at, &used, &hint);
+        if (r != RESP_OK && r != RESP_EMPTY) break;
+        if (r == RESP_OK && p.argc <= 64) {
+            for (int i = 0; i < p.argc; i++) {
+                argv[i].p = c->query.p + at + p.argv[i].off;
+                argv[i].len = p.argv[i].len;
+            }
+            const struct command *cmd = cmd_lookup_argv(p.argc, argv);
+            if (cmd && cmd_arity_ok(cmd, p.argc) && cmd_has_keys(cmd))
+                pack_cold_keys(b, c, cmd, p.argc, argv);
+        }
+        if (r == RESP_OK) seen++;
+        at += used;
+    }
+    resp_parser_free(&p);
+    return seen;
+}
+
 int prefetch_defer(client *c, const struct command *cmd) {
     if (cfg.tier_read_offload == PREFETCH_NEVER ||
         (cfg.tier_read_offload == PREFETCH_AUTO && !disk_bound))
         return 0;
-    if (c->fd < 0 || (c->flags & (CLIENT_PREFETCHED | CLIENT_MULTI | CLIENT_SCRIPT)) ||
+    if (c->fd < 0 || c->prefetch_credit > 0 || (c->flags & (CLIENT_MULTI | CLIENT_SCRIPT)) ||
         srv.current || srv.busy_script || !cmd_has_keys(cmd) || !store_prefetch_threads(srv.st))
         return 0;
-    int pos[MAX_KEYS];
-    int n = cmd_getkeys(cmd, c->argc, c->argv, pos, MAX_KEYS);
-    if (n <= 0) return 0;
-    if (n > MAX_KEYS) n = MAX_KEYS;
-    uint8_t packed[MAX_KEYS * KS_COLD_KEY_MAX];
-    size_t len = 0;
-    for (int i = 0; i < n; i++) {
-        const arg *a = &c->argv[pos[i]];
-        len += ks_cold_key(srv.ks, c->db, a->p, a->len, packed + len);
-    }
-    if (len == 0) return 0;
-    ticket *t = malloc(sizeof *t);
-    if (!t) return 0;
-    t->c = c;
-    if (ks_prefetch(srv.ks, packed, len, t) != ST_OK) {
-        free(t);
+    packbuf b = {0};
+    pack_cold_keys(&b, c, cmd, c->argc, c->argv);
+    if (b.len == 0) {
+        free(b.p);
         return 0;
     }
+    int behind = pack_pipelined(&b, c);
+    ticket *t = malloc(sizeof *t);
+    if (t) t->c = c; /* before the job is queued: it may be back at once */
+    if (!t || ks_prefetch(srv.ks, b.p, b.len, t) != ST_OK) {
+        free(t);
+        free(b.p);
+        return 0;
+    }
+    free(b.p);
     c->prefetch_state = t;
+    c->prefetch_credit = 1 + behind; /* this request and those looked at */
     c->flags |= CLIENT_PREFETCH;
     /* Read no more from it meanwhile: a pipelining client (a bulk load)
      * would otherwise grow its query buffer for as long as it is parked. */
