@@ -5,7 +5,9 @@
  * (forward) or largest (backward) key among them, the newest layer winning
  * ties. Tombstones hide the key in older layers and are skipped. The merged
  * key is copied, so the cursor survives writes to the memtable (nodes are
- * never freed before the memtable is) but not the end of the tick. */
+ * never freed before the memtable is) but not the end of the tick. Each
+ * memtable source keeps a finger (memtable.h), so seeks near the previous
+ * one cost O(log distance) rather than a search from the head. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@ typedef struct src {
     size_t klen, vlen;
     int tomb;
     mt_node *node;
+    mt_finger fing; /* memtable sources: where the last search went */
 } src;
 
 struct store_cursor {
@@ -81,7 +84,7 @@ static void src_seek_ge(store_cursor *c, int i, const void *k, size_t klen, int 
         x->valid = 0;
         return;
     }
-    mt_node *n = mt_seek_ge(m, c->dbi, k, klen);
+    mt_node *n = k ? mt_seek_ge_f(m, c->dbi, k, klen, &x->fing) : mt_seek_ge(m, c->dbi, NULL, 0);
     if (n && strict && k && mt_cmp(mt_key(n), n->klen, k, klen) == 0) n = n->next[0];
     set_node(x, n);
 }
@@ -118,7 +121,8 @@ static void src_seek_le(store_cursor *c, int i, const void *k, size_t klen, int 
         x->valid = 0;
         return;
     }
-    set_node(x, mt_seek_lt(m, c->dbi, k, klen, strict));
+    set_node(x, k ? mt_seek_lt_f(m, c->dbi, k, klen, strict, &x->fing)
+                  : mt_seek_lt(m, c->dbi, NULL, 0, strict));
 }
 
 static void src_step(store_cursor *c, int i) {
@@ -131,7 +135,7 @@ static void src_step(store_cursor *c, int i) {
         return;
     }
     if (c->dir > 0) set_node(x, mt_next(layer(c, i), c->dbi, x->node));
-    else set_node(x, mt_seek_lt(layer(c, i), c->dbi, x->k, x->klen, 1));
+    else set_node(x, mt_seek_lt_f(layer(c, i), c->dbi, x->k, x->klen, 1, &x->fing));
 }
 
 /* Pick the merged entry; skip tombstones. */
@@ -204,12 +208,32 @@ int store_cursor_seek_rev(store_cursor *c, const void *k, size_t klen) {
     return resolve(c);
 }
 
+/* Turn LMDB's source around at the merged key. Moving one way, it sits on
+ * its nearest key at or beyond cur on that side (or has run off the end),
+ * so its nearest key strictly on the other side is one step back: a step
+ * instead of a search from the root. Anything else gets the search. */
+static void turn_mdb(store_cursor *c, int dir) {
+    src *x = &c->src[SRC_LMDB];
+    int cmp = x->valid ? mt_cmp(x->k, x->klen, c->cur, c->curlen) : 0;
+    if (!x->valid || cmp * dir > 0) {
+        if (dir > 0) src_seek_ge(c, SRC_LMDB, c->cur, c->curlen, 1);
+        else src_seek_le(c, SRC_LMDB, c->cur, c->curlen, 1);
+        return;
+    }
+    MDB_val mk, mv;
+    int rc;
+    do rc = mdb_cursor_get(c->mc, &mk, &mv, dir > 0 ? MDB_NEXT : MDB_PREV);
+    while (rc == 0 && mt_cmp(mk.mv_data, mk.mv_size, c->cur, c->curlen) * dir <= 0);
+    set_mdb(x, rc, &mk, &mv);
+}
+
 static int step(store_cursor *c, int dir) {
     if (!c->valid) return ST_NOTFOUND;
     if (c->dir != dir) {
         c->dir = dir;
         for (int i = 0; i < NSRC; i++) {
-            if (dir > 0) src_seek_ge(c, i, c->cur, c->curlen, 1);
+            if (i == SRC_LMDB) turn_mdb(c, dir);
+            else if (dir > 0) src_seek_ge(c, i, c->cur, c->curlen, 1);
             else src_seek_le(c, i, c->cur, c->curlen, 1);
         }
         return resolve(c);

@@ -262,32 +262,73 @@ mt_node *mt_next(memtable *m, int list, const mt_node *n) {
     return n->next[0];
 }
 
-mt_node *mt_seek_ge(memtable *m, int list, const void *k, size_t klen) {
-    link_if_pending(m, list);
-    mt_node *x = m->lists[list].head;
-    if (!k) return x->next[0];
-    for (int i = m->lists[list].top - 1; i >= 0; i--) {
-        while (x->next[i] && mt_cmp(mt_key(x->next[i]), x->next[i]->klen, k, klen) < 0)
-            x = x->next[i];
-    }
-    return x->next[0];
+/* n's key sorts before the search key: < k, or <= k with incl. */
+static inline int below(const mt_node *n, const void *k, size_t klen, int incl) {
+    int c = mt_cmp(mt_key(n), n->klen, k, klen);
+    return incl ? c <= 0 : c < 0;
 }
 
+/* The last node below k (the head if none). With a usable finger the search
+ * starts at its lowest level whose node is still below k, climbs while that
+ * level's successor is below k too (those levels need walking; the ones
+ * above are already right, a higher level's successor being never nearer),
+ * and walks down from there; otherwise it starts at the head. Either way
+ * every start is below k, so the result is exact; f gets this search. */
+static mt_node *last_below(memtable *m, int list, const void *k, size_t klen, int incl,
+                           mt_finger *f) {
+    mt_list *l = &m->lists[list];
+    mt_node *x = l->head;
+    int lvl = l->top - 1;
+    if (f && f->m == m && f->list == list && f->entries == m->entries) {
+        int j = 0;
+        while (j < l->top && f->node[j] != l->head && !below(f->node[j], k, klen, incl)) j++;
+        if (j < l->top) {
+            int h = j;
+            while (h < l->top && f->node[h]->next[h] && below(f->node[h]->next[h], k, klen, incl))
+                h++;
+            x = f->node[h > j ? h - 1 : j];
+            lvl = h > j ? h - 1 : j - 1;
+        }
+    } else if (f) {
+        f->m = m;
+        f->list = list;
+        f->entries = m->entries;
+        for (int i = lvl + 1; i < MT_MAXLEVEL; i++) f->node[i] = l->head;
+    }
+    for (int i = lvl; i >= 0; i--) {
+        while (x->next[i] && below(x->next[i], k, klen, incl)) x = x->next[i];
+        if (f) f->node[i] = x;
+    }
+    return x;
+}
+
+mt_node *mt_seek_ge(memtable *m, int list, const void *k, size_t klen) {
+    link_if_pending(m, list);
+    if (!k) return m->lists[list].head->next[0];
+    return last_below(m, list, k, klen, 0, NULL)->next[0];
+}
+
+mt_node *mt_seek_ge_f(memtable *m, int list, const void *k, size_t klen, mt_finger *f) {
+    link_if_pending(m, list);
+    return last_below(m, list, k, klen, 0, f)->next[0];
+}
+
+mt_node *mt_seek_lt_f(memtable *m, int list, const void *k, size_t klen, int strict,
+                      mt_finger *f) {
+    link_if_pending(m, list);
+    mt_node *x = last_below(m, list, k, klen, !strict, f);
+    return x == m->lists[list].head ? NULL : x;
+}
 
 mt_node *mt_seek_lt(memtable *m, int list, const void *k, size_t klen, int strict) {
     link_if_pending(m, list);
     mt_node *head = m->lists[list].head;
-    mt_node *x = head;
-    for (int i = m->lists[list].top - 1; i >= 0; i--) {
-        for (;;) {
-            mt_node *nx = x->next[i];
-            if (!nx) break;
-            if (k) {
-                int c = mt_cmp(mt_key(nx), nx->klen, k, klen);
-                if (strict ? c >= 0 : c > 0) break;
-            }
-            x = nx;
-        }
+    if (k) {
+        mt_node *x = last_below(m, list, k, klen, !strict, NULL);
+        return x == head ? NULL : x;
     }
+    mt_node *x = head;
+    for (int i = m->lists[list].top - 1; i >= 0; i--)
+        while (x->next[i]) x = x->next[i];
     return x == head ? NULL : x;
 }

@@ -76,6 +76,23 @@ void mt_link(memtable *m, int list);
 mt_node *mt_seek_ge(memtable *m, int list, const void *k, size_t klen);
 /* Last node with key < k (k NULL: last node); strict=0 means <= k. */
 mt_node *mt_seek_lt(memtable *m, int list, const void *k, size_t klen, int strict);
+
+/* A finger: the nodes a search passed at each level, kept by its caller (a
+ * cursor) so that the next search of the same list starts from the nearest
+ * of them still before its key instead of from the head: O(log distance)
+ * for seeks that stay close, as a random descent's do. It is only trusted
+ * for the same memtable and list with no key added since (entries), so a
+ * zeroed finger and a stale one both mean a search from the head. */
+typedef struct mt_finger {
+    const memtable *m;
+    int list;
+    uint64_t entries;
+    mt_node *node[MT_MAXLEVEL];
+} mt_finger;
+/* mt_seek_ge / mt_seek_lt (k not NULL) through finger f, which is updated. */
+mt_node *mt_seek_ge_f(memtable *m, int list, const void *k, size_t klen, mt_finger *f);
+mt_node *mt_seek_lt_f(memtable *m, int list, const void *k, size_t klen, int strict,
+                      mt_finger *f);
 /* The node after n in key order (links pending nodes first, so a cursor sees
  * keys put since it was positioned, as it would in an eagerly linked list). */
 mt_node *mt_next(memtable *m, int list, const mt_node *n);

@@ -289,28 +289,59 @@ void cm_owned_free(cm_owned *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* One descent. lo and hi are the first and last keys of the current range
- * (sharing a prefix). Where they first differ, draw a "byte" between
- * theirs (with one extra value for lo itself when lo is a proper prefix of
- * hi), seek to prefix·byte, and narrow the range to the branch found there
- * (its first and last keys). Each round lengthens the shared prefix, so the
- * walk ends within the key length; a round is three cursor moves. *prob
- * gets the exact probability of the key reached: per round, the number of
- * drawable values that lead to the branch over the number of values. */
-static int descend(store_cursor *c, const uint8_t *pre, size_t prelen, uint8_t *lo, size_t *lolp,
-                   double *prob) {
+/* A branch the descent expects to hold at most CM_SCAN_EST members (n times
+ * the probability of reaching it, over the values of its byte) is walked
+ * with cursor steps, which cost a small fraction of a seek, instead of being
+ * descended further: up to CM_SCAN_CAP members, one is picked uniformly
+ * (reservoir of one) and the branch's exact size enters the probability.
+ * That saves the last rounds (three seeks each) and makes the bottom level
+ * exact, so fewer draws are refused. */
+#define CM_SCAN_EST 64
+#define CM_SCAN_CAP 256
+
+/* Walk the branch of keys starting with pre (plen bytes) from the cursor's
+ * current entry, its first: 1 with *m its size and pick one of its keys
+ * chosen uniformly, or 0 (*m untouched) when it has more than CM_SCAN_CAP
+ * entries. */
+static int scan_branch(store_cursor *c, const uint8_t *pre, size_t plen, uint8_t *pick,
+                       size_t *pickl, unsigned *m) {
+    const uint8_t *kk, *v;
+    size_t kl, vl;
+    unsigned i = 0;
+    while (store_cursor_get(c, &kk, &kl, &v, &vl) == ST_OK && kl >= plen &&
+           memcmp(kk, pre, plen) == 0 && kl <= KS_SUBKEY_MAX) {
+        if (++i > CM_SCAN_CAP) return 0;
+        if (cm_rand_below(i) == 0) {
+            memcpy(pick, kk, kl);
+            *pickl = kl;
+        }
+        if (store_cursor_next(c) != ST_OK) break;
+    }
+    *m = i;
+    return i > 0;
+}
+
+/* One descent from the range [lo0, hi0] (the first and last keys of the
+ * kind). Where lo and hi first differ, draw a "byte" between theirs (with
+ * one extra value for lo itself when lo is a proper prefix of hi), seek to
+ * prefix·byte, and narrow the range to the branch found there (its first
+ * and last keys), or walk that branch when it is small (scan_branch). Each
+ * round lengthens the shared prefix, so the walk ends within the key
+ * length; a round is a seek, a step back (which branch came before) and a
+ * seek to the branch's last key or a walk. *prob gets the exact probability
+ * of the key reached: per round, the number of drawable values that lead
+ * to the branch over the number of values, times 1/size for a walked
+ * branch. */
+static int descend(store_cursor *c, const uint8_t *lo0, size_t lol0, const uint8_t *hi0,
+                   size_t hil0, uint64_t n, uint8_t *lo, size_t *lolp, double *prob) {
     uint8_t hi[KS_SUBKEY_MAX];
-    size_t lol, hil;
+    size_t lol = lol0, hil = hil0;
     const uint8_t *kk, *v;
     size_t kl, vl;
     int rc;
+    memcpy(lo, lo0, lol0);
+    memcpy(hi, hi0, hil0);
     *prob = 1.0;
-    if ((rc = store_cursor_seek(c, pre, prelen))) return rc;
-    if ((rc = store_cursor_get(c, &kk, &kl, &v, &vl))) return rc;
-    if (kl < prelen || memcmp(kk, pre, prelen) != 0 || kl > KS_SUBKEY_MAX) return ST_NOTFOUND;
-    memcpy(lo, kk, kl);
-    lol = kl;
-    if ((rc = last_with_prefix(c, pre, prelen, hi, &hil))) return rc;
     while (!(lol == hil && memcmp(lo, hi, lol) == 0)) {
         size_t p = 0, m = lol < hil ? lol : hil;
         while (p < m && lo[p] == hi[p]) p++;
@@ -337,10 +368,25 @@ static int descend(store_cursor *c, const uint8_t *pre, size_t prelen, uint8_t *
         /* The values leading here run from just after the previous branch
          * (the key before this one, if still in range) to this one. */
         unsigned from = lov;
-        if (store_cursor_prev(c) == ST_OK && store_cursor_get(c, &kk, &kl, &v, &vl) == ST_OK &&
-            kl >= p && memcmp(kk, lo, p) == 0)
+        int before = store_cursor_prev(c) == ST_OK;
+        if (before && store_cursor_get(c, &kk, &kl, &v, &vl) == ST_OK && kl >= p &&
+            memcmp(kk, lo, p) == 0)
             from = (kl == p ? 0 : kk[p] + 1u) + 1;
-        *prob *= (double)(bv >= from ? bv - from + 1 : 1) / span;
+        unsigned gap = bv >= from ? bv - from + 1 : 1;
+        *prob *= (double)gap / span;
+        /* A small branch is walked from its first key (one step back); the
+         * estimate of its size takes the branches of this byte as even. */
+        unsigned size = 0;
+        if ((double)n * *prob <= (double)CM_SCAN_EST * gap) {
+            rc = before ? store_cursor_next(c) : store_cursor_seek(c, lo, lol);
+            if (rc == ST_OK) scan_branch(c, lo, p + 1, hi, &hil, &size);
+        }
+        if (size) {
+            *prob /= size;
+            memcpy(lo, hi, hil); /* scan_branch left its pick in hi */
+            lol = hil;
+            break;
+        }
         if ((rc = last_with_prefix(c, lo, p + 1, hi, &hil))) return rc;
     }
     *lolp = lol;
@@ -361,16 +407,26 @@ int cm_random_entry(ks *k, uint64_t id, uint8_t kindbyte, uint64_t n, cm_owned *
     store_cursor *c;
     int rc = store_cursor_open(ks_store(k), ST_DBI_SUB, &c);
     if (rc) return rc;
-    uint8_t key[KS_SUBKEY_MAX];
-    size_t kl = 0;
+    /* The kind's first and last keys, shared by every try. */
+    uint8_t lo0[KS_SUBKEY_MAX], hi0[KS_SUBKEY_MAX], key[KS_SUBKEY_MAX];
+    size_t lol0, hil0, kl = 0;
+    const uint8_t *kk, *v;
+    size_t kkl, vl;
+    if ((rc = store_cursor_seek(c, pre, 9))) goto out;
+    if ((rc = store_cursor_get(c, &kk, &kkl, &v, &vl))) goto out;
+    if (kkl < 9 || memcmp(kk, pre, 9) != 0 || kkl > KS_SUBKEY_MAX) {
+        rc = ST_NOTFOUND;
+        goto out;
+    }
+    memcpy(lo0, kk, kkl);
+    lol0 = kkl;
+    if ((rc = last_with_prefix(c, pre, 9, hi0, &hil0))) goto out;
     for (int t = 0; t < CM_RAND_TRIES; t++) {
         double p;
-        if ((rc = descend(c, pre, 9, key, &kl, &p))) goto out;
+        if ((rc = descend(c, lo0, lol0, hi0, hil0, n, key, &kl, &p))) goto out;
         if (n <= 1 || p * (double)n <= 1.0) break;
         if ((double)(cm_rand64() >> 11) * 0x1.0p-53 * p * (double)n < 1.0) break;
     }
-    const uint8_t *kk, *v;
-    size_t kkl, vl;
     if ((rc = store_cursor_seek(c, key, kl))) goto out;
     if ((rc = store_cursor_get(c, &kk, &kkl, &v, &vl))) goto out;
     cm_entry e;

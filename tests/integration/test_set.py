@@ -1,6 +1,6 @@
 """Sets through redis-py: tags and memberships as applications keep them,
 set algebra with and without STORE, random draws (SPOP as a work queue,
-SRANDMEMBER sampling), SSCAN paging, members beyond LMDB's key size,
+SRANDMEMBER sampling, a big mixed set drained by single SPOPs), SSCAN paging, members beyond LMDB's key size,
 persistence across a restart, and a 200 000-member set whose DEL is O(1)
 (its members are reclaimed in the background)."""
 
@@ -114,6 +114,26 @@ def test_random_members(r):
     assert r.spop(b"one") == b"only" and r.exists(b"one") == 0
     assert r.spop(b"one") is None
     expect_error(lambda: r.spop(b"one", -1), "value is out of range, must be positive")
+
+
+def test_spop_drains_a_big_mixed_set(r):
+    # Past 1000 members a single SPOP draws by descending the member keys
+    # (storage/t_hash.c cm_random_entry) through the memtable's tombstones
+    # of the pops before it: integers, short members and long members (kept
+    # in a hashed form) must each come out exactly once, none invented.
+    members = {b"%d" % (i * 7919 - 40000) for i in range(1500)}
+    members |= {b"element:%012d" % (i * 613) for i in range(1500)}
+    members |= {b"long:" + b"x" * 300 + b"%d" % i for i in range(300)}
+    items = list(members)
+    for i in range(0, len(items), 500):
+        r.sadd(b"queue", *items[i:i + 500])
+    p = r.pipeline(transaction=False)
+    for _ in range(len(items) + 5):
+        p.spop(b"queue")
+    out = p.execute()
+    assert out[-5:] == [None] * 5 and r.exists(b"queue") == 0
+    assert sorted(out[:-5]) == sorted(items)
+    assert len(set(out[:-5])) == len(items)
 
 
 def test_long_members_survive_restart(server):

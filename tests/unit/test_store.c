@@ -242,6 +242,101 @@ static void test_cursor_merge(void **state) {
     harness_rmdir(dir);
 }
 
+/* The model of test_cursor_turns: present keys key000..key299. */
+static int turn_model[300];
+
+static int turn_next(int i, int dir) {
+    for (i += dir; i >= 0 && i < 300; i += dir)
+        if (turn_model[i]) return i;
+    return -1;
+}
+
+static void turn_check(store_cursor *c, int rc, int want) {
+    if (want < 0) {
+        assert_int_equal(rc, ST_NOTFOUND);
+        return;
+    }
+    assert_int_equal(rc, ST_OK);
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    assert_int_equal(store_cursor_get(c, &k, &kl, &v, &vl), ST_OK);
+    char w[16];
+    snprintf(w, sizeof w, "key%03d", want);
+    assert_int_equal(kl, 6);
+    assert_memory_equal(k, w, 6);
+}
+
+/* Cursor walks that turn around often (next after prev and back), from
+ * seeks in both directions, over keys split between LMDB and the memtable
+ * with tombstones hiding LMDB keys, and with keys put and deleted during the
+ * walk: every step lands where the model says. A turn moves LMDB's cursor
+ * one step instead of searching again, and memtable seeks go through a
+ * finger; this is what must not change any answer. */
+static void test_cursor_turns(void **state) {
+    (void)state;
+    char *dir = harness_tmpdir();
+    store *s = open_store(dir, ST_FSYNC_NO);
+    assert_non_null(s);
+    srand(11);
+    char k[16];
+    for (int i = 0; i < 300; i++) {
+        turn_model[i] = rand() % 3 != 0;
+        snprintf(k, sizeof k, "key%03d", i);
+        if (turn_model[i]) put_str(s, k, "lmdb");
+    }
+    store_commit(s);
+    assert_int_equal(store_checkpoint_sync(s), ST_OK);
+    for (int j = 0; j < 200; j++) { /* memtable: tombstones and new keys */
+        int i = rand() % 300;
+        snprintf(k, sizeof k, "key%03d", i);
+        if (rand() % 2) {
+            store_del(s, ST_DBI_KEYS, k, 6);
+            turn_model[i] = 0;
+        } else {
+            put_str(s, k, "mem");
+            turn_model[i] = 1;
+        }
+    }
+    store_commit(s);
+    store_cursor *c;
+    assert_int_equal(store_cursor_open(s, ST_DBI_KEYS, &c), ST_OK);
+    for (int walk = 0; walk < 400; walk++) {
+        int at = rand() % 300, rc, want;
+        snprintf(k, sizeof k, "key%03d", at);
+        if (rand() % 2) {
+            rc = store_cursor_seek(c, k, 6);
+            want = turn_model[at] ? at : turn_next(at, 1);
+        } else {
+            rc = store_cursor_seek_rev(c, k, 6);
+            want = turn_model[at] ? at : turn_next(at, -1);
+        }
+        turn_check(c, rc, want);
+        for (int st = 0; st < 12 && want >= 0; st++) {
+            if (rand() % 8 == 0) { /* a write beside the walk */
+                int i = rand() % 300;
+                snprintf(k, sizeof k, "key%03d", i);
+                if (i != want) {
+                    if (rand() % 2) {
+                        store_del(s, ST_DBI_KEYS, k, 6);
+                        turn_model[i] = 0;
+                    } else {
+                        put_str(s, k, "walk");
+                        turn_model[i] = 1;
+                    }
+                }
+            }
+            int way = rand() % 2 ? 1 : -1;
+            rc = way > 0 ? store_cursor_next(c) : store_cursor_prev(c);
+            want = turn_next(want, way);
+            turn_check(c, rc, want);
+        }
+    }
+    store_cursor_close(c);
+    store_commit(s);
+    store_close(s);
+    harness_rmdir(dir);
+}
+
 /* A checkpoint that hits a full disk changes nothing in LMDB: data stays
  * readable from the memtable, writes are refused, and a later retry
  * succeeds; a full map grows the map and succeeds. */
@@ -318,6 +413,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_reopen), cmocka_unit_test(test_crash_replay),
         cmocka_unit_test(test_torn_tail),      cmocka_unit_test(test_cursor_merge),
+        cmocka_unit_test(test_cursor_turns),
         cmocka_unit_test(test_fault_injection), cmocka_unit_test(test_format_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,12 +217,56 @@ static void test_random_mixed(void **state) {
     assert_int_equal(ints + strs, 30000);
 }
 
+/* Draws from a set of keys with evenly spread digits (redis-benchmark's
+ * element:<12 digits> shape) come out close to uniform: the chi-square per
+ * degree of freedom stays small and no member is starved. Before the
+ * descent walked small branches these were about 14 and 1
+ * (a member drawn once instead of 60 times). */
+static void test_random_uniform_digits(void **state) {
+    fx *f = *state;
+    ts_set s;
+    assert_int_equal(ts_open(&s, f->k, 0, "u", 1), ST_NOTFOUND);
+    ts_create(&s);
+    enum { N = 1000, DRAWS = 60000 };
+    static char names[N][24];
+    srand(3);
+    int n = 0;
+    while (n < N) {
+        int len = snprintf(names[n], sizeof names[n], "element:%012d", rand() % 1000000);
+        int added;
+        assert_int_equal(ts_add(&s, names[n], (size_t)len, &added), ST_OK);
+        if (added) n++;
+    }
+    assert_int_equal(ts_commit(&s), ST_OK);
+    static int count[N];
+    memset(count, 0, sizeof count);
+    for (int i = 0; i < DRAWS; i++) {
+        cm_owned o;
+        assert_int_equal(ts_random(&s, &o), ST_OK);
+        int hit = -1;
+        for (int j = 0; j < N && hit < 0; j++)
+            if (o.mlen == strlen(names[j]) && memcmp(o.member, names[j], o.mlen) == 0) hit = j;
+        assert_true(hit >= 0);
+        count[hit]++;
+        cm_owned_free(&o);
+    }
+    double e = (double)DRAWS / N, chi = 0;
+    int least = DRAWS;
+    for (int j = 0; j < N; j++) {
+        chi += (count[j] - e) * (count[j] - e) / e;
+        if (count[j] < least) least = count[j];
+    }
+    assert_true(chi / (N - 1) < 3.0);
+    assert_true(least >= 10);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_members_and_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_members_and_cross_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_deleted_and_persist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_mixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_uniform_digits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
