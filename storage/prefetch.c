@@ -92,12 +92,41 @@ static unsigned touch_members(store *s, MDB_txn *t, const uint8_t *prefix, size_
     return sum;
 }
 
-/* Look the job's keys up; returns whether this thread waited for the disk. */
-static int run_job(store *s, pf_job *j) {
-    long f0 = majflt_thread();
+/* A reader's read transaction, kept reset between jobs: renewing it costs
+ * no reader-table lock, beginning one does. A map resize (grow_map) bumps
+ * map_gen; the next job then begins afresh. */
+typedef struct reader {
+    MDB_txn *t;
+    uint64_t map_gen;
+    long majflt; /* this thread's major faults at the end of its last job */
+} reader;
+
+static MDB_txn *rd_begin(store *s, reader *r) {
     pthread_rwlock_rdlock(&s->map_rw);
-    MDB_txn *t = NULL;
-    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t) == 0) {
+    if (r->t && (r->map_gen != s->map_gen || mdb_txn_renew(r->t) != 0)) {
+        mdb_txn_abort(r->t);
+        r->t = NULL;
+    }
+    if (!r->t && mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->t) != 0) r->t = NULL;
+    r->map_gen = s->map_gen;
+    return r->t;
+}
+
+/* End the job's transaction; returns whether the job waited for the disk
+ * (faults between jobs are none: the thread sleeps). */
+static int rd_end(store *s, reader *r) {
+    if (r->t) mdb_txn_reset(r->t);
+    pthread_rwlock_unlock(&s->map_rw);
+    long f = majflt_thread();
+    int faulted = f > r->majflt;
+    r->majflt = f;
+    return faulted;
+}
+
+/* Look the job's keys up; returns whether this thread waited for the disk. */
+static int run_job(store *s, reader *r, pf_job *j) {
+    MDB_txn *t = rd_begin(s, r);
+    if (t) {
         unsigned sink = 0;
         for (size_t at = 0; at + 2 <= j->len;) {
             size_t kl = (size_t)j->keys[at] << 8 | j->keys[at + 1];
@@ -115,35 +144,29 @@ static int run_job(store *s, pf_job *j) {
             at += kl;
         }
         (void)sink;
-        mdb_txn_abort(t);
     }
-    pthread_rwlock_unlock(&s->map_rw);
-    return majflt_thread() > f0;
+    return rd_end(s, r);
 }
 
 /* Position a cursor at each node's key: the leaf it lives in, or would.
  * Returns whether this thread waited for the disk. */
-static int run_warm(store *s, pf_job *j) {
-    long f0 = majflt_thread();
-    pthread_rwlock_rdlock(&s->map_rw);
-    MDB_txn *t = NULL;
+static int run_warm(store *s, reader *r, pf_job *j) {
+    MDB_txn *t = rd_begin(s, r);
     MDB_cursor *c = NULL;
-    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t) == 0 &&
-        mdb_cursor_open(t, s->dbi[j->dbi], &c) == 0) {
+    if (t && mdb_cursor_open(t, s->dbi[j->dbi], &c) == 0) {
         mt_node *n = j->first;
         for (uint32_t i = 0; i < j->count && n; i++, n = n->next[0]) {
             MDB_val k = {n->klen, (void *)mt_key(n)}, v;
             mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         }
+        mdb_cursor_close(c);
     }
-    if (c) mdb_cursor_close(c);
-    if (t) mdb_txn_abort(t);
-    pthread_rwlock_unlock(&s->map_rw);
-    return majflt_thread() > f0;
+    return rd_end(s, r);
 }
 
 static void *worker(void *arg) {
     struct prefetcher *p = arg;
+    reader r = {NULL, 0, majflt_thread()};
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->head && !p->stop) pthread_cond_wait(&p->cond, &p->mu);
@@ -153,14 +176,14 @@ static void *worker(void *arg) {
         if (!p->head) p->tail = &p->head;
         pthread_mutex_unlock(&p->mu);
         if (j->first) {
-            int faulted = run_warm(p->s, j);
+            int faulted = run_warm(p->s, &r, j);
             free(j);
             pthread_mutex_lock(&p->mu);
             p->warm_faulted += faulted;
             if (--p->warm_pending == 0) pthread_cond_broadcast(&p->warm_cond);
             continue;
         }
-        int faulted = run_job(p->s, j);
+        int faulted = run_job(p->s, &r, j);
         pthread_mutex_lock(&p->mu);
         p->st.jobs_done++;
         if (faulted) p->st.jobs_faulted++;
@@ -178,6 +201,7 @@ static void *worker(void *arg) {
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
+    if (r.t) mdb_txn_abort(r.t);
     return NULL;
 }
 

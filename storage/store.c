@@ -348,6 +348,7 @@ static int grow_map(store *s) {
     uint64_t n = s->mapsize * 2;
     pthread_rwlock_wrlock(&s->map_rw); /* no cold-read transaction live */
     int rc = mdb_env_set_mapsize(s->env, n);
+    s->map_gen++;
     pthread_rwlock_unlock(&s->map_rw);
     if (rc) {
         store_logf(s, 3, "cannot grow the LMDB map to %llu bytes: %s", (unsigned long long)n,

@@ -93,6 +93,7 @@ struct store {
      * grow_map: LMDB resizes only while no transaction is live. */
     struct prefetcher *pf;
     pthread_rwlock_t map_rw;
+    uint64_t map_gen; /* bumped by each resize, under map_rw (readers renew) */
     /* Given a keys-DBI value a cold read found, the `sub` prefix of what
      * the key holds (its members), or 0 (keyspace.c; any thread). */
     size_t (*pf_expand)(const uint8_t *v, size_t vlen, uint8_t out[8]);
