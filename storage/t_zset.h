@@ -142,6 +142,10 @@ int tz_rank_check(ks *k, uint64_t id, uint64_t count);
 /* Test-only: block size b (0: the default) and the size at which
  * tz_rank_maintain builds an index. Any shape gives correct answers. */
 void tz_rank_test_shape(unsigned b, uint64_t min);
+/* Test-only: the bound of the rank indexes' RAM copies in bytes (0: the
+ * default, TZ_RANKMEM_MAX in t_zset_rankmem.h), and the bytes they hold. */
+void tz_rankmem_test_max(size_t bytes);
+size_t tz_rankmem_bytes(ks *k);
 
 /* ZSCAN: visit up to `count` members in member-index order from the resume
  * position pos/poslen ("" = start; the position is updated, at most

@@ -7,7 +7,10 @@
  * is shrunk (tz_rank_test_shape) so a few hundred members reach all three
  * levels, splits and merges. Also: the one-pass build of an unindexed zset,
  * the default shape, and crash safety (a child dies without closing; the
- * reopened store replays its WAL and the index still matches). */
+ * reopened store replays its WAL and the index still matches). The RAM
+ * copies of the index (t_zset_rankmem.c) are checked by tz_rank_check
+ * against the store's fences at every check, and their bound is shrunk so
+ * the store-only paths, eviction and the drop at FLUSHDB are exercised. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,6 +252,7 @@ static int setup_small(void **state) {
 
 static int teardown_shape(void **state) {
     tz_rank_test_shape(0, TZ_RANK_MIN);
+    tz_rankmem_test_max(0);
     return teardown(state);
 }
 
@@ -394,6 +398,72 @@ static void test_crash_replay(void **state) {
     model_free(&md);
 }
 
+/* No RAM copy can be held (a bound of one byte): every read and write
+ * takes the store-only path, and the answers are the same. Then a bound
+ * that a growing set passes midway: its copy is dropped, then refused (a
+ * stub), and the paths change under a live workload. */
+static void test_ram_copy_bounds(void **state) {
+    fx *f = *state;
+    tz_rankmem_test_max(1);
+    uint64_t id = ks_new_id(f->k);
+    model md = {0};
+    run_ops(f->k, f->s, 0, &md, id, 31, 1500, 900, -1);
+    check_all(f->k, id, &md);
+    assert_true(tz_rankmem_bytes(f->k) < 1024); /* a stub at most */
+    run_ops(f->k, f->s, 0, &md, id, 32, 800, 900, -1);
+    check_all(f->k, id, &md);
+    model_free(&md);
+
+    tz_rankmem_test_max(6000);
+    uint64_t id2 = ks_new_id(f->k);
+    model m2 = {0};
+    for (int round = 0; round < 8; round++) {
+        run_ops(f->k, f->s, 0, &m2, id2, 40 + (uint64_t)round, 300, 3000, -1);
+        check_all(f->k, id2, &m2);
+        assert_true(tz_rankmem_bytes(f->k) <= 6000);
+    }
+    model_free(&m2);
+}
+
+/* Copies of several zsets under a bound that holds about one: the least
+ * recently used is evicted, every copy that stays is exact. */
+static void test_ram_copy_eviction(void **state) {
+    fx *f = *state;
+    model md[3] = {{0}};
+    uint64_t id[3];
+    for (int i = 0; i < 3; i++) id[i] = ks_new_id(f->k);
+    for (int i = 0; i < 3; i++) run_ops(f->k, f->s, 0, &md[i], id[i], 60 + (uint64_t)i, 900, 600, -1);
+    check_all(f->k, id[0], &md[0]);
+    size_t one = tz_rankmem_bytes(f->k);
+    assert_true(one > 0);
+    tz_rankmem_test_max(one + one / 2);
+    for (int round = 0; round < 9; round++) {
+        int i = round % 3;
+        run_ops(f->k, f->s, 0, &md[i], id[i], 70 + (uint64_t)round, 200, 600, -1);
+        check_all(f->k, id[i], &md[i]);
+        assert_true(tz_rankmem_bytes(f->k) <= one + one / 2);
+    }
+    for (int i = 0; i < 3; i++) {
+        check_all(f->k, id[i], &md[i]);
+        model_free(&md[i]);
+    }
+}
+
+/* FLUSHDB drops every copy (the flushed ids are dead; copies are only
+ * derived state). */
+static void test_ram_copy_flush(void **state) {
+    fx *f = *state;
+    uint64_t id = ks_new_id(f->k);
+    model md = {0};
+    run_ops(f->k, f->s, 0, &md, id, 88, 600, 600, -1);
+    check_all(f->k, id, &md);
+    assert_true(tz_rankmem_bytes(f->k) > 0);
+    assert_int_equal(ks_set_string(f->k, 0, "k", 1, "v", 1, 0, 0, 0), ST_OK);
+    assert_int_equal(ks_flushdb(f->k, 0), ST_OK);
+    assert_int_equal(tz_rankmem_bytes(f->k), 0);
+    model_free(&md);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_random_workload, setup_small, teardown_shape),
@@ -402,6 +472,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_build_in_one_pass, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_default_shape, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_crash_replay, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_ram_copy_bounds, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_ram_copy_eviction, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_ram_copy_flush, setup_small, teardown_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
