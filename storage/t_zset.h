@@ -101,6 +101,8 @@ typedef struct tz_iter {
     size_t gn, gi, gcap;
     int cur;                 /* 0 plain, 1 hashed, -1 past the end */
     int err;                 /* first storage error seen, or 0 */
+    int plain_only;          /* set by the rank code when the zset holds no
+                              * hashed member: seeks skip the hashed range */
 } tz_iter;
 
 /* Open (reverse: descending). Not positioned until a seek. */

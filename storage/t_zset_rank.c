@@ -295,12 +295,34 @@ static tzm *mem_build(ks *k, uint64_t id) {
         }
         if (rc == ST_NOTFOUND) rc = ST_OK;
     }
+    if (rc == ST_OK && c) { /* any hashed score entry? */
+        uint8_t hk[9];
+        be64_put(hk, id);
+        hk[8] = TZ_KIND_SCORE | KS_KIND_HASHED;
+        const uint8_t *ck, *v;
+        size_t ckl, vl;
+        if (store_cursor_seek(c, hk, 9) == ST_OK &&
+            store_cursor_get(c, &ck, &ckl, &v, &vl) == ST_OK && ckl >= 9 && !memcmp(ck, hk, 9))
+            tzm_set_hashed(t);
+    }
     if (c) store_cursor_close(c);
     if (rc) {
         tzm_free(t);
         return NULL;
     }
     return t;
+}
+
+void tzr_note_hashed(ks *k, uint64_t id) {
+    tzm *t = tzm_peek(k, id);
+    if (t && !tzm_is_stub(t)) tzm_set_hashed(t);
+}
+
+/* Rank walks read the plain score range alone when the copy knows the
+ * zset holds no hashed member. */
+static void walk_plain_if_known(tz_iter *it) {
+    tzm *t = tzm_peek(it->k, it->id);
+    if (t && !tzm_is_stub(t) && !tzm_hashed(t)) it->plain_only = 1;
 }
 
 static tzm *mem_of_ex(ks *k, uint64_t id, int *unindexed) {
@@ -359,6 +381,7 @@ static int split(ks *k, uint64_t id, int level, fence *f) {
     if (rc == ST_OK && level == 1) {
         tz_iter it;
         if ((rc = tz_iter_open(&it, k, id, 0))) goto out;
+        walk_plain_if_known(&it);
         rc = iter_at_fence(&it, f);
         for (uint64_t i = 0; rc == ST_OK && i < half; i++) rc = tz_iter_next(&it);
         for (before = half; rc == ST_OK && before < c; before++) {
@@ -750,6 +773,7 @@ static int seek_asc(tz_iter *it, uint64_t count, uint64_t r) {
     uint64_t acc;
     int rc = descend(it->k, it->id, count, NULL, NULL, 0, 1, r, &f, &acc);
     if (rc == ST_OK) {
+        walk_plain_if_known(it);
         rc = iter_at_fence(it, &f);
         for (uint64_t i = acc; rc == ST_OK && i < r; i++) rc = tz_iter_next(it);
     }
@@ -772,6 +796,7 @@ int tz_iter_seek_rank(tz_iter *it, uint64_t count, uint64_t r) {
     if ((rc = seek_asc(&a, count, count - 1 - r)) == ST_OK) rc = iter_copy(&a, &m, &ml, &s);
     tz_iter_close(&a);
     if (rc == NO_INDEX) return walk_seek_rank(it, count, r);
+    walk_plain_if_known(it);
     if (rc == ST_OK) rc = tz_iter_seek_member(it, s, m, ml, 0);
     free(m);
     return rc;
@@ -823,6 +848,7 @@ int tz_rank(ks *k, uint64_t id, uint64_t count, const void *m, size_t mlen, doub
     if (rc == NO_INDEX) return walk_rank(k, id, count, enc, m, mlen, rank);
     tz_iter it;
     if (rc == ST_OK && (rc = tz_iter_open(&it, k, id, 0)) == ST_OK) {
+        walk_plain_if_known(&it);
         for (rc = iter_at_fence(&it, &f); rc == ST_OK; rc = tz_iter_next(&it), acc++) {
             size_t l;
             const uint8_t *p = tz_iter_member(&it, &l);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/endian.h"
+
 #include "storage/t_zset.h"
 #include "storage/t_zset_rank.h"
 
@@ -27,7 +29,8 @@ typedef struct tpos {
 } tpos;
 
 typedef struct tent {
-    tpos *p; /* NULL: the head */
+    uint64_t score; /* score64 as an integer: searches compare it first, in the array */
+    tpos *p;        /* NULL: the head */
     uint64_t count;
 } tent;
 
@@ -38,7 +41,8 @@ typedef struct tlvl {
 
 struct tzm {
     uint64_t id;
-    int stub; /* too big for the bound: remembered so it is not rebuilt */
+    int stub;   /* too big for the bound: remembered so it is not rebuilt */
+    int hashed; /* the zset may hold hashed (long) members */
     tlvl lv[LEVELS + 1];
     size_t bytes;
     struct tzm *hnext;         /* hash chain */
@@ -226,6 +230,7 @@ static int insert_at(tzm *t, int l, size_t i, tpos *p, uint64_t count) {
     tlvl *v = &t->lv[l];
     if (reserve(t, v, v->n + 1)) return ST_NOMEM;
     memmove(v->e + i + 1, v->e + i, (v->n - i) * sizeof *v->e);
+    v->e[i].score = p ? be64_get(p->enc) : 0;
     v->e[i].p = p;
     v->e[i].count = count;
     v->n++;
@@ -303,21 +308,28 @@ int tzm_pos(const tzm *t, int level, size_t i, const uint8_t **enc, const uint8_
     return 1;
 }
 
-/* Entry i against (enc, m); the head is below everything. */
-static int ent_cmp(const tlvl *v, size_t i, const uint8_t *enc, const uint8_t *m, size_t ml) {
-    const tpos *p = v->e[i].p;
-    if (!p) return enc ? -1 : 0;
+/* Entry i against (enc, m), whose score64 as an integer is s; the head is
+ * below everything. The member is read only on equal scores. */
+static int ent_cmp(const tlvl *v, size_t i, uint64_t s, const uint8_t *enc, const uint8_t *m,
+                   size_t ml) {
+    const tent *e = &v->e[i];
+    if (!e->p) return enc ? -1 : 0;
     if (!enc) return 1;
-    return tzr_entry_cmp(p->enc, p->m, p->mlen, enc, m, ml);
+    if (e->score != s) return e->score < s ? -1 : 1;
+    size_t n = e->p->mlen < ml ? e->p->mlen : ml;
+    int c = n ? memcmp(e->p->m, m, n) : 0;
+    if (c) return c;
+    return e->p->mlen < ml ? -1 : e->p->mlen > ml;
 }
 
 size_t tzm_block(const tzm *t, int level, const uint8_t enc[8], const uint8_t *m, size_t ml) {
     const tlvl *v = &t->lv[level];
+    uint64_t s = be64_get(enc);
     /* Entry 0 (the head) is <= everything: find the first entry > target. */
     size_t lo = 1, hi = v->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (ent_cmp(v, mid, enc, m, ml) <= 0) lo = mid + 1;
+        if (ent_cmp(v, mid, s, enc, m, ml) <= 0) lo = mid + 1;
         else hi = mid;
     }
     return lo - 1;
@@ -327,7 +339,7 @@ long tzm_find(const tzm *t, int level, const uint8_t *enc, const uint8_t *m, siz
     if (t->lv[level].n == 0) return -1;
     if (!enc) return 0;
     size_t i = tzm_block(t, level, enc, m, ml);
-    return ent_cmp(&t->lv[level], i, enc, m, ml) == 0 ? (long)i : -1;
+    return ent_cmp(&t->lv[level], i, be64_get(enc), enc, m, ml) == 0 ? (long)i : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -349,7 +361,7 @@ void tzm_note_put(ks *k, uint64_t id, int level, const uint8_t *enc, const uint8
         return;
     }
     size_t i = v->n ? tzm_block(t, level, enc, m, ml) : 0;
-    if (v->n && ent_cmp(v, i, enc, m, ml) == 0) {
+    if (v->n && ent_cmp(v, i, be64_get(enc), enc, m, ml) == 0) {
         v->e[i].count = count;
         return;
     }
@@ -387,7 +399,16 @@ void tzm_note_del(ks *k, uint64_t id, int level, const uint8_t *enc, const uint8
     r->bytes -= c;
 }
 
+void tzm_set_hashed(tzm *t) {
+    t->hashed = 1;
+}
+
+int tzm_hashed(const tzm *t) {
+    return t->hashed;
+}
+
 int tzm_same(const tzm *a, const tzm *b) {
+    if (a->hashed < b->hashed) return 0; /* a copy may only err towards "maybe" */
     for (int l = 1; l <= LEVELS; l++) {
         const tlvl *x = &a->lv[l], *y = &b->lv[l];
         if (x->n != y->n) return 0;

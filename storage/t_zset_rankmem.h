@@ -63,6 +63,12 @@ int tzm_pos(const tzm *t, int level, size_t i, const uint8_t **enc, const uint8_
 size_t tzm_block(const tzm *t, int level, const uint8_t enc[8], const uint8_t *m, size_t ml);
 /* The entry exactly at (enc, m) (enc NULL: the head, 0), or -1. */
 long tzm_find(const tzm *t, int level, const uint8_t *enc, const uint8_t *m, size_t ml);
+/* Whether the zset may hold hashed (long) members: set when the copy is
+ * built and when tz_put writes one (tzr_note_hashed), never cleared. When
+ * it is not set, rank walks read only the plain score range. */
+void tzm_set_hashed(tzm *t);
+int tzm_hashed(const tzm *t);
+
 /* Same fences and counts (tz_rank_check's comparison of a held copy with
  * one freshly read from the store)? */
 int tzm_same(const tzm *a, const tzm *b);
