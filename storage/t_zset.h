@@ -144,6 +144,9 @@ int tz_rank_check(ks *k, uint64_t id, uint64_t count);
 /* Test-only: block size b (0: the default) and the size at which
  * tz_rank_maintain builds an index. Any shape gives correct answers. */
 void tz_rank_test_shape(unsigned b, uint64_t min);
+/* Test-only: whether level-1 splits may wait for a cheap moment (on by
+ * default; see t_zset_rank.c). Off, blocks keep their size limits at once. */
+void tz_rank_test_defer(int on);
 /* Test-only: the bound of the rank indexes' RAM copies in bytes (0: the
  * default, TZ_RANKMEM_MAX in t_zset_rankmem.h), and the bytes they hold. */
 void tz_rankmem_test_max(size_t bytes);

@@ -38,6 +38,11 @@
 /* The shape: constants but for tests, which shrink them to reach every
  * level with a few hundred members. */
 static uint64_t shape_b = TZ_RANK_B, shape_min = TZ_RANK_MIN;
+static int shape_defer = 1;
+
+void tz_rank_test_defer(int on) {
+    shape_defer = on;
+}
 
 void tz_rank_test_shape(unsigned b, uint64_t min) {
     shape_b = b ? b : TZ_RANK_B;
@@ -342,16 +347,72 @@ static tzm *mem_of(ks *k, uint64_t id) {
 /* ------------------------------------------------------------------ */
 /* split and merge                                                      */
 
+/* Deferred splits. A level-1 split reads members in order, and the first
+ * ordered read after writes makes this thread put every key written since
+ * in order (memtable.h links new keys lazily): with a split every ~B
+ * writes, the event loop would order nearly every write of a ZADD stream
+ * itself, most of that stream's cost. So with a RAM copy a level-1 block
+ * past its limit splits at once only when that ordering is cheap (fewer
+ * unordered entries than half a block: no more work than the split's own
+ * walk, as right after an ordered read) or when it reached
+ * SPLIT_HARD times its limit; otherwise the copy notes a backlog, and the
+ * zset's first index write after the next checkpoint's freeze (settle)
+ * splits every such block, when the new memtable is still small and the
+ * frozen one was ordered by the checkpoint thread. Counts stay exact
+ * throughout; only a block's length (a rank's walk) waits. */
+#define SPLIT_HARD       4
+#define SETTLE_UNORDERED 65536
+
+static int split_now(ks *k, tzm *t, uint64_t count) {
+    uint64_t gen;
+    if (!shape_defer || count > SPLIT_HARD * lvl_max(1)) return 1;
+    if (store_unordered(ks_store(k), ST_DBI_SUB, &gen) <= B / 2) return 1;
+    tzm_set_backlog(t, 1);
+    return 0;
+}
+
+static int split(ks *k, uint64_t id, int level, fence *f, int force);
+
+/* Split the blocks of the backlog, once per memtable generation. */
+static int settle(ks *k, uint64_t id) {
+    tzm *t = tzm_peek(k, id);
+    if (!t || tzm_is_stub(t) || !tzm_backlog(t)) return ST_OK;
+    uint64_t gen;
+    uint64_t un = store_unordered(ks_store(k), ST_DBI_SUB, &gen);
+    if (gen == tzm_settled_gen(t) || un > SETTLE_UNORDERED) return ST_OK;
+    tzm_set_settled_gen(t, gen);
+    tzm_set_backlog(t, 0);
+    int rc = ST_OK;
+    /* A split inserts the new fence right after the split one; a write can
+     * drop the copy (bound, memory), so it is looked up again each time. */
+    for (size_t i = 0; rc == ST_OK && (t = tzm_peek(k, id)) && i < tzm_len(t, 1);) {
+        uint64_t c = tzm_count(t, 1, i);
+        if (c <= lvl_max(1)) {
+            i++;
+            continue;
+        }
+        /* Split until this block fits (a block past 4x its limit takes
+         * more than one), or no split point has a key of its own. */
+        fence f = {0};
+        if ((rc = fence_from_mem(&f, id, t, 1, i)) == ST_OK) rc = split(k, id, 1, &f, 1);
+        fence_free(&f);
+        if (rc == ST_OK && (t = tzm_peek(k, id)) && i < tzm_len(t, 1) && tzm_count(t, 1, i) == c)
+            i++;
+    }
+    return rc;
+}
+
 /* Split the level-`level` block of fence f (count past its limit) near its
  * middle: the new fence goes on a member (level 1) or on a level-1-lower
  * fence (nesting). Leaves the block whole when no such point has a key of
  * its own. f->count is updated and written. */
-static int split(ks *k, uint64_t id, int level, fence *f) {
+static int split(ks *k, uint64_t id, int level, fence *f, int force) {
     uint64_t c = f->count, half = c / 2;
     uint8_t g[KS_SUBKEY_MAX];
     size_t gl = 0;
     store_cursor *cur = NULL;
     tzm *t = mem_of(k, id);
+    if (level == 1 && !force && t && !split_now(k, t, c)) return ST_OK;
     long fi = t ? mem_find(t, level, f) : -1;
     int rc = ST_OK;
     if (t && fi < 0) return ST_CORRUPT;
@@ -506,7 +567,7 @@ static int unfence(ks *k, uint64_t id, int level, const fence *f) {
     for (int l = level; l <= top && rc == ST_OK; l++)
         if ((rc = fence_del(k, f, l)) == ST_OK) rc = fence_write(k, &prev[l]);
     for (int l = level; l <= top && rc == ST_OK; l++)
-        if (prev[l].count > lvl_max(l)) rc = split(k, id, l, &prev[l]);
+        if (prev[l].count > lvl_max(l)) rc = split(k, id, l, &prev[l], 0);
     for (int l = 0; l <= LEVELS; l++) fence_free(&prev[l]);
     return rc;
 }
@@ -542,8 +603,9 @@ int tzr_insert(ks *k, uint64_t id, const uint8_t enc[8], const uint8_t *m, size_
     memset(f, 0, sizeof f);
     int rc = adjust(k, id, enc, m, mlen, 1, f);
     for (int l = 1; l <= LEVELS && rc == ST_OK; l++)
-        if (f[l].count > lvl_max(l)) rc = split(k, id, l, &f[l]);
+        if (f[l].count > lvl_max(l)) rc = split(k, id, l, &f[l], 0);
     for (int l = 0; l <= LEVELS; l++) fence_free(&f[l]);
+    if (rc == ST_OK) rc = settle(k, id);
     if (rc == NO_INDEX) return ST_OK;
     if (rc) tzm_drop(k, id); /* the store may hold half of it: never trust the copy */
     return rc;
@@ -568,6 +630,7 @@ int tzr_delete(ks *k, uint64_t id, const uint8_t enc[8], const uint8_t *m, size_
         }
     }
     for (int l = 0; l <= LEVELS; l++) fence_free(&f[l]);
+    if (rc == ST_OK) rc = settle(k, id);
     if (rc == NO_INDEX) return ST_OK;
     if (rc) tzm_drop(k, id);
     return rc;

@@ -43,6 +43,8 @@ struct tzm {
     uint64_t id;
     int stub;   /* too big for the bound: remembered so it is not rebuilt */
     int hashed; /* the zset may hold hashed (long) members */
+    int backlog;          /* some level-1 block waits for its split */
+    uint64_t settled_gen; /* memtable generation of the last settling */
     tlvl lv[LEVELS + 1];
     size_t bytes;
     struct tzm *hnext;         /* hash chain */
@@ -397,6 +399,22 @@ void tzm_note_del(ks *k, uint64_t id, int level, const uint8_t *enc, const uint8
     v->n--;
     t->bytes -= c;
     r->bytes -= c;
+}
+
+void tzm_set_backlog(tzm *t, int on) {
+    t->backlog = on;
+}
+
+int tzm_backlog(const tzm *t) {
+    return t->backlog;
+}
+
+uint64_t tzm_settled_gen(const tzm *t) {
+    return t->settled_gen;
+}
+
+void tzm_set_settled_gen(tzm *t, uint64_t gen) {
+    t->settled_gen = gen;
 }
 
 void tzm_set_hashed(tzm *t) {

@@ -69,6 +69,13 @@ long tzm_find(const tzm *t, int level, const uint8_t *enc, const uint8_t *m, siz
 void tzm_set_hashed(tzm *t);
 int tzm_hashed(const tzm *t);
 
+/* Deferred level-1 splits (t_zset_rank.c): whether some block of the copy
+ * waits for one, and the memtable generation of the last settling. */
+void tzm_set_backlog(tzm *t, int on);
+int tzm_backlog(const tzm *t);
+uint64_t tzm_settled_gen(const tzm *t);
+void tzm_set_settled_gen(tzm *t, uint64_t gen);
+
 /* Same fences and counts (tz_rank_check's comparison of a held copy with
  * one freshly read from the store)? */
 int tzm_same(const tzm *a, const tzm *b);

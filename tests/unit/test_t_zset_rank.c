@@ -245,6 +245,28 @@ static int count_fences(ks *k, uint64_t id, int level) {
     return n;
 }
 
+/* The largest block count of one level (the head's included). */
+static uint64_t max_block(ks *k, uint64_t id, int level) {
+    uint8_t pre[10];
+    for (int i = 0; i < 8; i++) pre[i] = (uint8_t)(id >> (56 - 8 * i));
+    pre[8] = TZ_KIND_RANK;
+    pre[9] = (uint8_t)level;
+    store_cursor *c;
+    assert_int_equal(store_cursor_open(ks_store(k), ST_DBI_SUB, &c), ST_OK);
+    uint64_t mx = 0;
+    for (int rc = store_cursor_seek(c, pre, 10); rc == ST_OK; rc = store_cursor_next(c)) {
+        const uint8_t *key, *v;
+        size_t kl, vl;
+        if (store_cursor_get(c, &key, &kl, &v, &vl) != ST_OK || kl < 10 || memcmp(key, pre, 10))
+            break;
+        uint64_t n = 0;
+        for (int i = 0; i < 8; i++) n = n << 8 | v[i];
+        if (n > mx) mx = n;
+    }
+    store_cursor_close(c);
+    return mx;
+}
+
 static int setup_small(void **state) {
     tz_rank_test_shape(4, 16);
     return setup(state);
@@ -252,6 +274,7 @@ static int setup_small(void **state) {
 
 static int teardown_shape(void **state) {
     tz_rank_test_shape(0, TZ_RANK_MIN);
+    tz_rank_test_defer(1);
     tz_rankmem_test_max(0);
     return teardown(state);
 }
@@ -284,6 +307,7 @@ static void test_random_workload(void **state) {
 /* ZPOPMIN / ZPOPMAX patterns: always the first or the last member. */
 static void test_pop_from_ends(void **state) {
     fx *f = *state;
+    tz_rank_test_defer(0); /* block sizes are checked below */
     uint64_t id = ks_new_id(f->k);
     model md = {0};
     run_ops(f->k, f->s, 0, &md, id, 77, 1500, 2000, -1);
@@ -356,6 +380,7 @@ static void test_build_in_one_pass(void **state) {
 /* The real shape: built at TZ_RANK_MIN, blocks of TZ_RANK_B. */
 static void test_default_shape(void **state) {
     fx *f = *state;
+    tz_rank_test_defer(0); /* block sizes are checked below */
     tz_rank_test_shape(0, TZ_RANK_MIN);
     uint64_t id = ks_new_id(f->k);
     model md = {0};
@@ -464,6 +489,37 @@ static void test_ram_copy_flush(void **state) {
     model_free(&md);
 }
 
+/* With a RAM copy, level-1 splits wait while the memtable holds many
+ * unordered writes (up to 4x the block limit), and the zset's first index
+ * write after a checkpoint's freeze splits them all. Ranks stay exact at
+ * every point. */
+static void test_deferred_splits(void **state) {
+    fx *f = *state;
+    uint64_t id = ks_new_id(f->k);
+    model md = {0};
+    uint8_t m[32];
+    rnd_state = 9;
+    for (unsigned i = 0; i < 3000; i++) {
+        if (i == 300) check_all(f->k, id, &md); /* builds the copy */
+        size_t ml = (size_t)snprintf((char *)m, sizeof m, "d%u", i);
+        double sc = (double)(rnd() % 100000);
+        assert_int_equal(tz_put(f->k, id, m, ml, sc, NULL), ST_OK);
+        model_insert(&md, m, ml, sc);
+        assert_int_equal(tz_rank_maintain(f->k, id, md.n), ST_OK);
+    }
+    uint64_t before = max_block(f->k, id, 1);
+    assert_true(before > 8);      /* B = 4: the limit is 2 * 4 */
+    assert_true(before <= 4 * 8); /* the hard limit */
+    check_all(f->k, id, &md);
+    assert_int_equal(store_checkpoint_sync(f->s), ST_OK);
+    /* the first index write of the new generation settles the backlog */
+    assert_int_equal(tz_del(f->k, id, md.e[5].m, md.e[5].ml, md.e[5].score), ST_OK);
+    model_remove(&md, 5);
+    assert_true(max_block(f->k, id, 1) <= 8);
+    check_all(f->k, id, &md);
+    model_free(&md);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_random_workload, setup_small, teardown_shape),
@@ -475,6 +531,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_ram_copy_bounds, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_ram_copy_eviction, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_ram_copy_flush, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_deferred_splits, setup_small, teardown_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
