@@ -225,8 +225,9 @@ static void check_all(ks *k, uint64_t id, const model *md) {
     }
 }
 
-/* Fences of one level (the head included), read straight from the store. */
-static int count_fences(ks *k, uint64_t id, int level) {
+/* Fences of one level (the head included), read straight from the store,
+ * and the largest count among them in *max (when not NULL). */
+static int level_fences(ks *k, uint64_t id, int level, uint64_t *max) {
     uint8_t pre[10];
     for (int i = 0; i < 8; i++) pre[i] = (uint8_t)(id >> (56 - 8 * i));
     pre[8] = TZ_KIND_RANK;
@@ -234,36 +235,29 @@ static int count_fences(ks *k, uint64_t id, int level) {
     store_cursor *c;
     assert_int_equal(store_cursor_open(ks_store(k), ST_DBI_SUB, &c), ST_OK);
     int n = 0;
-    for (int rc = store_cursor_seek(c, pre, 10); rc == ST_OK; rc = store_cursor_next(c)) {
-        const uint8_t *key, *v;
-        size_t kl, vl;
-        if (store_cursor_get(c, &key, &kl, &v, &vl) != ST_OK || kl < 10 || memcmp(key, pre, 10))
-            break;
-        n++;
-    }
-    store_cursor_close(c);
-    return n;
-}
-
-/* The largest block count of one level (the head's included). */
-static uint64_t max_block(ks *k, uint64_t id, int level) {
-    uint8_t pre[10];
-    for (int i = 0; i < 8; i++) pre[i] = (uint8_t)(id >> (56 - 8 * i));
-    pre[8] = TZ_KIND_RANK;
-    pre[9] = (uint8_t)level;
-    store_cursor *c;
-    assert_int_equal(store_cursor_open(ks_store(k), ST_DBI_SUB, &c), ST_OK);
     uint64_t mx = 0;
     for (int rc = store_cursor_seek(c, pre, 10); rc == ST_OK; rc = store_cursor_next(c)) {
         const uint8_t *key, *v;
         size_t kl, vl;
         if (store_cursor_get(c, &key, &kl, &v, &vl) != ST_OK || kl < 10 || memcmp(key, pre, 10))
             break;
-        uint64_t n = 0;
-        for (int i = 0; i < 8; i++) n = n << 8 | v[i];
-        if (n > mx) mx = n;
+        uint64_t cnt = 0;
+        for (int i = 0; i < 8; i++) cnt = cnt << 8 | v[i];
+        if (cnt > mx) mx = cnt;
+        n++;
     }
     store_cursor_close(c);
+    if (max) *max = mx;
+    return n;
+}
+
+static int count_fences(ks *k, uint64_t id, int level) {
+    return level_fences(k, id, level, NULL);
+}
+
+static uint64_t max_block(ks *k, uint64_t id, int level) {
+    uint64_t mx;
+    level_fences(k, id, level, &mx);
     return mx;
 }
 
