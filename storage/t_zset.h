@@ -37,7 +37,9 @@
  * members, which builds the index in one pass when the set reaches it;
  * from then on tz_put/tz_del keep it exact (it is dropped with the id).
  * Unindexed zsets (small, or written before the index existed) rank by
- * walking from the nearer end. COPY copies the fences with the members:
+ * walking from the nearer end. Indexed zsets in use keep a RAM copy of
+ * their fences (t_zset_rankmem.h), which rank lookups and index updates
+ * read instead of the store. COPY copies the fences with the members:
  * they hold nothing tied to the id. See docs/storage.md for the rules.
  *
  * Lifetimes: pointers handed out are borrowed (store.h): valid until the

@@ -355,25 +355,52 @@ static tzm *mem_of(ks *k, uint64_t id) {
  * past its limit splits at once only when that ordering is cheap (fewer
  * unordered entries than half a block: no more work than the split's own
  * walk, as right after an ordered read) or when it reached
- * SPLIT_HARD times its limit; otherwise the copy notes a backlog, and the
- * zset's first index write after the next checkpoint's freeze (settle)
- * splits every such block, when the new memtable is still small and the
- * frozen one was ordered by the checkpoint thread. Counts stay exact
- * throughout; only a block's length (a rank's walk) waits. */
+ * SPLIT_HARD times its limit (then it is cut to size whole); otherwise the
+ * copy notes a backlog, and the zset's first index write after the next
+ * checkpoint's freeze that finds few unordered entries (settle) splits
+ * every such block. Counts stay exact throughout; only a block's length
+ * (a rank's walk) waits. */
 #define SPLIT_HARD       4
-#define SETTLE_UNORDERED 65536
+#define SETTLE_UNORDERED 131072
 
-static int split_now(ks *k, tzm *t, uint64_t count) {
+/* Cheap enough to split now? Else note the backlog. */
+static int split_now(ks *k, tzm *t) {
     uint64_t gen;
-    if (!shape_defer || count > SPLIT_HARD * lvl_max(1)) return 1;
-    if (store_unordered(ks_store(k), ST_DBI_SUB, &gen) <= B / 2) return 1;
+    if (!shape_defer || store_unordered(ks_store(k), ST_DBI_SUB, &gen) <= B / 2) return 1;
     tzm_set_backlog(t, 1);
     return 0;
 }
 
 static int split(ks *k, uint64_t id, int level, fence *f, int force);
 
-/* Split the blocks of the backlog, once per memtable generation. */
+/* Split every level-1 block from index j of the copy up to the last `tail`
+ * entries until each fits its limit, or has no split point with a key of
+ * its own. A split inserts the new fence right after the split one (inside
+ * the range); a write can drop the copy (bound, memory), so it is looked up
+ * again each time. After the first split's ordered read, the memtable has
+ * nothing left to order: the others cost only their walks. */
+static int split_range(ks *k, uint64_t id, size_t j, size_t tail) {
+    int rc = ST_OK;
+    tzm *t;
+    while (rc == ST_OK && (t = tzm_peek(k, id)) && !tzm_is_stub(t) && j + tail < tzm_len(t, 1)) {
+        uint64_t c = tzm_count(t, 1, j);
+        if (c <= lvl_max(1)) {
+            j++;
+            continue;
+        }
+        fence f = {0};
+        if ((rc = fence_from_mem(&f, id, t, 1, j)) == ST_OK) rc = split(k, id, 1, &f, 1);
+        fence_free(&f);
+        if (rc == ST_OK && (t = tzm_peek(k, id)) && j < tzm_len(t, 1) && tzm_count(t, 1, j) == c)
+            j++;
+    }
+    return rc;
+}
+
+/* Split the backlog, once per memtable generation, when the memtables
+ * hold at most SETTLE_UNORDERED unordered entries (so the first split
+ * neither orders a whole generation on this thread nor waits for the
+ * checkpoint thread ordering the frozen memtable). */
 static int settle(ks *k, uint64_t id) {
     tzm *t = tzm_peek(k, id);
     if (!t || tzm_is_stub(t) || !tzm_backlog(t)) return ST_OK;
@@ -382,24 +409,7 @@ static int settle(ks *k, uint64_t id) {
     if (gen == tzm_settled_gen(t) || un > SETTLE_UNORDERED) return ST_OK;
     tzm_set_settled_gen(t, gen);
     tzm_set_backlog(t, 0);
-    int rc = ST_OK;
-    /* A split inserts the new fence right after the split one; a write can
-     * drop the copy (bound, memory), so it is looked up again each time. */
-    for (size_t i = 0; rc == ST_OK && (t = tzm_peek(k, id)) && i < tzm_len(t, 1);) {
-        uint64_t c = tzm_count(t, 1, i);
-        if (c <= lvl_max(1)) {
-            i++;
-            continue;
-        }
-        /* Split until this block fits (a block past 4x its limit takes
-         * more than one), or no split point has a key of its own. */
-        fence f = {0};
-        if ((rc = fence_from_mem(&f, id, t, 1, i)) == ST_OK) rc = split(k, id, 1, &f, 1);
-        fence_free(&f);
-        if (rc == ST_OK && (t = tzm_peek(k, id)) && i < tzm_len(t, 1) && tzm_count(t, 1, i) == c)
-            i++;
-    }
-    return rc;
+    return split_range(k, id, 0, 0);
 }
 
 /* Split the level-`level` block of fence f (count past its limit) near its
@@ -412,10 +422,17 @@ static int split(ks *k, uint64_t id, int level, fence *f, int force) {
     size_t gl = 0;
     store_cursor *cur = NULL;
     tzm *t = mem_of(k, id);
-    if (level == 1 && !force && t && !split_now(k, t, c)) return ST_OK;
     long fi = t ? mem_find(t, level, f) : -1;
     int rc = ST_OK;
     if (t && fi < 0) return ST_CORRUPT;
+    if (level == 1 && !force && t) {
+        /* Past the hard limit: cut the whole block to size at once (one
+         * ordered read), so a stream of inserts at one end (ascending
+         * scores, a bulk load) leaves blocks of the normal size behind. */
+        if (shape_defer && c > SPLIT_HARD * lvl_max(1))
+            return split_range(k, id, (size_t)fi, tzm_len(t, 1) - (size_t)fi - 1);
+        if (!split_now(k, t)) return ST_OK;
+    }
     /* The next fence of this level bounds the block. */
     if (t) {
         if ((size_t)fi + 1 < tzm_len(t, level)) {

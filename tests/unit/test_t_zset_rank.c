@@ -226,15 +226,16 @@ static void check_all(ks *k, uint64_t id, const model *md) {
 }
 
 /* Fences of one level (the head included), read straight from the store,
- * and the largest count among them in *max (when not NULL). */
-static int level_fences(ks *k, uint64_t id, int level, uint64_t *max) {
+ * the largest count among them in *max (when not NULL), and how many
+ * count more than `over` in *nover (when not NULL). */
+static int level_fences(ks *k, uint64_t id, int level, uint64_t *max, uint64_t over, int *nover) {
     uint8_t pre[10];
     for (int i = 0; i < 8; i++) pre[i] = (uint8_t)(id >> (56 - 8 * i));
     pre[8] = TZ_KIND_RANK;
     pre[9] = (uint8_t)level;
     store_cursor *c;
     assert_int_equal(store_cursor_open(ks_store(k), ST_DBI_SUB, &c), ST_OK);
-    int n = 0;
+    int n = 0, no = 0;
     uint64_t mx = 0;
     for (int rc = store_cursor_seek(c, pre, 10); rc == ST_OK; rc = store_cursor_next(c)) {
         const uint8_t *key, *v;
@@ -244,20 +245,22 @@ static int level_fences(ks *k, uint64_t id, int level, uint64_t *max) {
         uint64_t cnt = 0;
         for (int i = 0; i < 8; i++) cnt = cnt << 8 | v[i];
         if (cnt > mx) mx = cnt;
+        no += cnt > over;
         n++;
     }
     store_cursor_close(c);
     if (max) *max = mx;
+    if (nover) *nover = no;
     return n;
 }
 
 static int count_fences(ks *k, uint64_t id, int level) {
-    return level_fences(k, id, level, NULL);
+    return level_fences(k, id, level, NULL, 0, NULL);
 }
 
 static uint64_t max_block(ks *k, uint64_t id, int level) {
     uint64_t mx;
-    level_fences(k, id, level, &mx);
+    level_fences(k, id, level, &mx, 0, NULL);
     return mx;
 }
 
@@ -512,6 +515,23 @@ static void test_deferred_splits(void **state) {
     assert_true(max_block(f->k, id, 1) <= 8);
     check_all(f->k, id, &md);
     model_free(&md);
+
+    /* Inserts at one end (ascending scores): a block past the hard limit
+     * is cut to size whole, so only the last block may be over the limit. */
+    uint64_t id2 = ks_new_id(f->k);
+    model m2 = {0};
+    for (unsigned i = 0; i < 3000; i++) {
+        if (i == 300) check_all(f->k, id2, &m2);
+        size_t ml = (size_t)snprintf((char *)m, sizeof m, "a%u", i);
+        assert_int_equal(tz_put(f->k, id2, m, ml, (double)i, NULL), ST_OK);
+        model_insert(&m2, m, ml, (double)i);
+        assert_int_equal(tz_rank_maintain(f->k, id2, m2.n), ST_OK);
+    }
+    int nover;
+    level_fences(f->k, id2, 1, NULL, 8, &nover);
+    assert_true(nover <= 1);
+    check_all(f->k, id2, &m2);
+    model_free(&m2);
 }
 
 int main(void) {
