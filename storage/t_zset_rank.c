@@ -374,17 +374,17 @@ static int split_now(ks *k, tzm *t) {
 static int split(ks *k, uint64_t id, int level, fence *f, int force);
 
 /* Split every level-1 block from index j of the copy up to the last `tail`
- * entries until each fits its limit, or has no split point with a key of
- * its own. A split inserts the new fence right after the split one (inside
+ * entries until each holds at most `limit` members, or has no split point
+ * with a key of its own. A split inserts the new fence right after the split one (inside
  * the range); a write can drop the copy (bound, memory), so it is looked up
  * again each time. After the first split's ordered read, the memtable has
  * nothing left to order: the others cost only their walks. */
-static int split_range(ks *k, uint64_t id, size_t j, size_t tail) {
+static int split_range(ks *k, uint64_t id, size_t j, size_t tail, uint64_t limit) {
     int rc = ST_OK;
     tzm *t;
     while (rc == ST_OK && (t = tzm_peek(k, id)) && !tzm_is_stub(t) && j + tail < tzm_len(t, 1)) {
         uint64_t c = tzm_count(t, 1, j);
-        if (c <= lvl_max(1)) {
+        if (c <= limit) {
             j++;
             continue;
         }
@@ -409,7 +409,7 @@ static int settle(ks *k, uint64_t id) {
     if (gen == tzm_settled_gen(t) || un > SETTLE_UNORDERED) return ST_OK;
     tzm_set_settled_gen(t, gen);
     tzm_set_backlog(t, 0);
-    return split_range(k, id, 0, 0);
+    return split_range(k, id, 0, 0, lvl_max(1));
 }
 
 /* Split the level-`level` block of fence f (count past its limit) near its
@@ -426,11 +426,12 @@ static int split(ks *k, uint64_t id, int level, fence *f, int force) {
     int rc = ST_OK;
     if (t && fi < 0) return ST_CORRUPT;
     if (level == 1 && !force && t) {
-        /* Past the hard limit: cut the whole block to size at once (one
-         * ordered read), so a stream of inserts at one end (ascending
-         * scores, a bulk load) leaves blocks of the normal size behind. */
+        /* Past the hard limit: cut the whole block into pieces of at most
+         * B at once (one ordered read), so a stream of inserts at one end
+         * (ascending scores, a bulk load) leaves blocks as an immediate
+         * split would (B each) behind it. */
         if (shape_defer && c > SPLIT_HARD * lvl_max(1))
-            return split_range(k, id, (size_t)fi, tzm_len(t, 1) - (size_t)fi - 1);
+            return split_range(k, id, (size_t)fi, tzm_len(t, 1) - (size_t)fi - 1, B);
         if (!split_now(k, t)) return ST_OK;
     }
     /* The next fence of this level bounds the block. */
