@@ -270,10 +270,9 @@ static int iter_at_fence(tz_iter *it, const fence *f) {
     return tz_iter_seek_member(it, num_score64_decode(f->key + FHDR), m, ml, 0);
 }
 
-/* The zset's RAM copy of its fences, built from the store on first use;
- * NULL when it has no index or no copy can be held (then the store is
- * read). Levels are read top first, so the head check fails fast. */
-/* A copy of the fences read from the store (not held), or NULL. */
+/* A copy of the fences read from the store (not held), or NULL. Levels are
+ * read top first, each from its head; it stops early (and is then refused
+ * by tzm_install) once it passes the bound. */
 static tzm *mem_build(ks *k, uint64_t id) {
     tzm *t = tzm_begin(id);
     if (!t) return NULL;
@@ -330,6 +329,9 @@ static void walk_plain_if_known(tz_iter *it) {
     if (t && !tzm_is_stub(t) && !tzm_hashed(t)) it->plain_only = 1;
 }
 
+/* The zset's RAM copy of its fences, built from the store on first use;
+ * NULL when it has no index (*unindexed set, if given) or no copy can be
+ * held (then the store is read). */
 static tzm *mem_of_ex(ks *k, uint64_t id, int *unindexed) {
     tzm *t = tzm_peek(k, id);
     if (t) return tzm_is_stub(t) ? NULL : t;
