@@ -49,6 +49,10 @@ typedef struct arg {
 #define CLIENT_HELD                  (1u << 21)
 /* Connected through the unixsocket listener: the U of CLIENT LIST. */
 #define CLIENT_UNIX                  (1u << 22)
+/* Cold reads (prefetch.c): parked while reader threads fault its keys'
+ * pages in; then its request runs once more, without another detour. */
+#define CLIENT_PREFETCH              (1u << 23)
+#define CLIENT_PREFETCHED            (1u << 24)
 
 typedef struct client {
     uint64_t id;
@@ -97,6 +101,7 @@ typedef struct client {
     void *pubsub_state;
     void *block_state;
     void *tracking_state;
+    void *prefetch_state;
 } client;
 
 #endif

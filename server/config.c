@@ -16,6 +16,7 @@
 
 #include "server/cmdtable.h"
 #include "server/maxmemory.h"
+#include "server/prefetch.h"
 #include "server/notify.h"
 #include "server/reply.h"
 #include "server/resp.h"
@@ -36,6 +37,8 @@ static const enum_val loglevel_enum[] = {
     {"debug", 0}, {"verbose", 1}, {"notice", 2}, {"warning", 3}, {"nothing", 4}, {NULL, 0}};
 static const enum_val fsync_enum[] = {
     {"no", ST_FSYNC_NO}, {"everysec", ST_FSYNC_EVERYSEC}, {"always", ST_FSYNC_ALWAYS}, {NULL, 0}};
+static const enum_val offload_enum[] = {
+    {"auto", PREFETCH_AUTO}, {"always", PREFETCH_ALWAYS}, {"never", PREFETCH_NEVER}, {NULL, 0}};
 static const enum_val policy_enum[] = {{"volatile-lru", 0},    {"volatile-lfu", 1},
                                        {"volatile-random", 2}, {"volatile-ttl", 3},
                                        {"allkeys-lru", 4},     {"allkeys-lfu", 5},
@@ -62,6 +65,7 @@ static void apply_fsync(void) {
 }
 static void apply_memtable(void) {
     maxmemory_apply(); /* the budget is bounded by maxmemory too */
+    prefetch_apply();  /* cold-read threads run under maxmemory only */
 }
 /* Both take effect at once: the interval at the next cron pass, the segment
  * size at the next preallocation (a segment grows by it; new segments start
@@ -126,6 +130,12 @@ static directive table[] = {
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, 0, NULL,
      NULL},
     {"maxmemory", NULL, C_MEM, &cfg.maxmemory, "0", 0, LL_MAX, 0, NULL, apply_memtable},
+    {"tier-read-threads", NULL, C_INT, &cfg.tier_read_threads, "4", 0, 64, 0, NULL,
+     prefetch_apply},
+    {"tier-cache-share", NULL, C_INT, &cfg.tier_cache_share, "100", 1, 100, 0, NULL,
+     apply_memtable},
+    {"tier-read-offload", NULL, C_ENUM, &cfg.tier_read_offload, "auto", 0, 0, 0, offload_enum,
+     NULL},
     {"maxdisk", NULL, C_MEM, &cfg.maxdisk, "0", 0, LL_MAX, 0, NULL, NULL},
     {"maxmemory-policy", NULL, C_ENUM, &cfg.maxmemory_policy, "noeviction", 0, 0, 0,
      policy_enum, apply_tier},

@@ -46,6 +46,9 @@ typedef struct config {
     obuf_limit obuf[3];
     /* memory */
     unsigned long long maxmemory;
+    long long tier_read_threads; /* cold-read threads under maxmemory (prefetch.c) */
+    int tier_read_offload;       /* PREFETCH_AUTO / _ALWAYS / _NEVER */
+    long long tier_cache_share;  /* % of maxmemory the clean cache may take at most */
     unsigned long long maxdisk;
     int maxmemory_policy;
     long long maxmemory_samples;

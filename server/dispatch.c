@@ -16,6 +16,7 @@
 #include "server/latency.h"
 #include "server/latency_hist.h"
 #include "server/maxmemory.h"
+#include "server/prefetch.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "server/slowlog.h"
@@ -205,6 +206,9 @@ void process_command(client *c) {
         reject_command(c, cmd, ERR_BUSY(srv.busy_script));
         goto rejected;
     }
+    /* Keys whose pages may be on disk only: read them on a reader thread
+     * first (the request runs again from the top when they are in). */
+    if (prefetch_defer(c, cmd)) return;
     /* maxdisk: evict by policy, or refuse what may grow the dataset (Redis
      * checks maxmemory here: before MULTI queueing and pub/sub mode). */
     /* The out-of-memory and replica checks see a script's declared flags
@@ -247,5 +251,5 @@ rejected:
     /* A command refused while queueing a transaction makes EXEC abort. */
     if (c->flags & CLIENT_MULTI) c->flags |= CLIENT_DIRTY_EXEC;
 done:
-    c->flags &= ~CLIENT_REPLY_SKIP;
+    c->flags &= ~(CLIENT_REPLY_SKIP | CLIENT_PREFETCHED);
 }

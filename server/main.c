@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "server/families.h"
 #include "server/hooks.h"
+#include "server/prefetch.h"
 #include "server/server.h"
 #include "server/slowlog.h"
 
@@ -210,6 +211,7 @@ int main(int argc, char **argv) {
     server_before_sleep();
     families_shutdown();
     server_free_all_clients();
+    prefetch_shutdown();
     ks_flush_counters(srv.ks);
     store_commit(srv.st);
     ks_close(srv.ks);

@@ -148,7 +148,8 @@ static uint64_t cache_bound(int reset, uint64_t used) {
     else other_peak = other_peak - other > decay ? other_peak - decay : other;
     uint64_t room = cfg.maxmemory - cfg.maxmemory / 16;
     uint64_t max = room > other_peak ? room - other_peak : 0;
-    if (max > cfg.maxmemory / 2) max = cfg.maxmemory / 2;
+    uint64_t share = cfg.maxmemory / 100 * (uint64_t)cfg.tier_cache_share;
+    if (max > share) max = share;
     store_cache_set_max(srv.st, (size_t)max);
     store_cache_stats after;
     store_cache_get_stats(srv.st, &after);

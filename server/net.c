@@ -27,6 +27,7 @@
 #include "server/cmdtable.h"
 #include "server/config.h"
 #include "server/hooks.h"
+#include "server/prefetch.h"
 #include "server/reply.h"
 #include "server/resp.h"
 #include "server/server.h"
@@ -120,6 +121,7 @@ static client *client_new(int fd) {
 void client_free(client *c) {
     if (c->flags & CLIENT_CLOSED) return;
     c->flags |= CLIENT_CLOSED;
+    prefetch_client_gone(c);
     if (c->fd >= 0) {
         ev_io_stop(srv.loop, &c->rio);
         ev_io_stop(srv.loop, &c->wio);
@@ -307,7 +309,7 @@ static void protocol_error(client *c, const char *msg) {
 void client_process_input(client *c) {
     resp_parser *p = c->parser;
     while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSED | CLIENT_BLOCKED |
-                         CLIENT_PAUSED))) {
+                         CLIENT_PAUSED | CLIENT_PREFETCH))) {
         size_t avail = c->query.len - c->qpos;
         if (avail == 0) break;
         size_t used = 0, hint = 0;
@@ -342,15 +344,16 @@ void client_process_input(client *c) {
         c->argc = p->argc;
         size_t start = c->qpos;
         process_command(c);
-        if (c->flags & CLIENT_PAUSED) {
-            /* The request stays in the buffer and runs again on unpause. */
+        if (c->flags & (CLIENT_PAUSED | CLIENT_PREFETCH)) {
+            /* The request stays in the buffer and runs again on unpause
+             * or once its keys' pages are read (prefetch.c). */
             c->qpos = start;
             break;
         }
         c->qpos = start + used;
         c->argc = 0;
     }
-    if (c->qpos > 0 && !(c->flags & CLIENT_PAUSED)) {
+    if (c->qpos > 0 && !(c->flags & (CLIENT_PAUSED | CLIENT_PREFETCH))) {
         buf_consume(&c->query, c->qpos);
         c->qpos = 0;
         /* An emptied buffer that a burst made big goes back to the heap. */
@@ -397,8 +400,13 @@ static void run_reads(void) {
             nreads = reads_cap = 0;
         }
         client *c = running[--nrunning];
-        if (!(c->flags & (CLIENT_CLOSED | CLIENT_PAUSED))) client_process_input(c);
+        if (!(c->flags & (CLIENT_CLOSED | CLIENT_PAUSED | CLIENT_PREFETCH)))
+            client_process_input(c);
     }
+}
+
+void client_input_ready(client *c) {
+    read_later(c);
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
@@ -431,7 +439,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
         client_free(c);
         return;
     }
-    if (c->flags & CLIENT_PAUSED) return;
+    if (c->flags & (CLIENT_PAUSED | CLIENT_PREFETCH)) return;
     read_later(c);
 }
 

@@ -11,6 +11,7 @@
 #include "server/config.h"
 #include "server/hooks.h"
 #include "server/latency.h"
+#include "server/prefetch.h"
 #include "server/server.h"
 
 typedef struct errstat {
@@ -98,6 +99,7 @@ void server_cron(void) {
         }
     }
     resume_paused();
+    prefetch_cron();
     hooks_cron();
 }
 

@@ -137,6 +137,9 @@ void client_close_after_reply(client *c);
 void client_info_string(client *c, buf *out);
 /* Parse and run the requests waiting in the client's query buffer. */
 void client_process_input(client *c);
+/* Run c's buffered input at this tick's before-sleep (a parked client
+ * whose wait is over). */
+void client_input_ready(client *c);
 /* A client without a socket, for scripts and internal callers. */
 client *client_create_fake(void);
 void client_destroy_fake(client *c);

@@ -114,6 +114,14 @@ static int meta_decode(const uint8_t *p, size_t n, ks_meta *m, const uint8_t **f
     return ST_OK;
 }
 
+/* store's pf_expand: a collection's members live under its id in sub. */
+static size_t members_prefix(const uint8_t *v, size_t vlen, uint8_t out[8]) {
+    ks_meta m;
+    if (meta_decode(v, vlen, &m, NULL, NULL) != ST_OK || !m.id) return 0;
+    be64_put(out, m.id);
+    return 8;
+}
+
 static int decompress_body(ks_meta *m) {
     if (!(m->flags & KS_F_COMPRESSED)) return ST_OK;
     if (m->vlen < 8) return ST_CORRUPT;
@@ -389,6 +397,7 @@ ks *ks_open(store *s, int databases, int *rc) {
         store_cursor_close(c);
     }
     store_set_reclaim(s, reclaim_txn);
+    store_set_prefetch_expand(s, members_prefix);
     *rc = ST_OK;
     return k;
 }
@@ -560,6 +569,18 @@ static int lookup(ks *k, int db, const void *key, size_t klen, int want_type, ks
     if (touch) tier_touch(k->tier, khash(k, kkey, kkl), k->now);
     if (want_type != KS_NONE && m->type != want_type) return ST_WRONGTYPE;
     return decompress_body(m);
+}
+
+size_t ks_cold_key(ks *k, int db, const void *key, size_t klen, uint8_t *out) {
+    size_t kkl = enc_kkey(k, k->map[db], key, klen, out + 2);
+    if (store_resident(k->s, ST_DBI_KEYS, out + 2, kkl)) return 0;
+    out[0] = (uint8_t)(kkl >> 8);
+    out[1] = (uint8_t)kkl;
+    return 2 + kkl;
+}
+
+int ks_prefetch(ks *k, const uint8_t *packed, size_t len, void *tag) {
+    return store_prefetch_submit(k->s, ST_DBI_KEYS, packed, len, tag);
 }
 
 void ks_meta_release(ks_meta *m) {

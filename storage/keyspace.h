@@ -134,6 +134,15 @@ int ks_lookup_notouch(ks *k, int db, const void *key, size_t klen, int want_type
 int ks_peek(ks *k, int db, const void *key, size_t klen, ks_meta *m);
 void ks_meta_release(ks_meta *m);
 
+/* Cold reads (store.h): if a lookup of the key would read LMDB (no memtable
+ * and no clean cache holds its record), append the record's address to
+ * *out in store_prefetch_submit's packing and return the bytes appended
+ * (at most KS_COLD_KEY_MAX); 0 when the lookup will not touch LMDB. */
+#define KS_COLD_KEY_MAX 513
+size_t ks_cold_key(ks *k, int db, const void *key, size_t klen, uint8_t *out);
+/* Queue the packed records for the reader threads (store_prefetch_submit). */
+int ks_prefetch(ks *k, const uint8_t *packed, size_t len, void *tag);
+
 /* Replace whatever the key holds with a string. expire: unix ms, 0 none;
  * keepttl keeps the current TTL. flags: KS_F_RAW or 0. */
 int ks_set_string(ks *k, int db, const void *key, size_t klen, const void *val, size_t vlen,

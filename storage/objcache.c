@@ -159,6 +159,11 @@ int oc_get(objcache *c, int dbi, const void *k, size_t klen, const uint8_t **v, 
     return 1;
 }
 
+int oc_contains(objcache *c, int dbi, const void *k, size_t klen) {
+    if (!cached_dbi(c, dbi) || c->n == 0) return 0;
+    return find_link(c, hash64_tagged(dbi, k, klen), dbi, k, klen) != NULL;
+}
+
 static void grow_buckets(objcache *c) {
     size_t nb = c->nbucket * 2;
     oc_entry **b = calloc(nb, sizeof *b);

@@ -45,6 +45,9 @@ void oc_free(objcache *c);
 /* 1 and the cached value in *v, *vlen (borrowed, see above), or 0. Counts a
  * hit or a miss (for a cacheable dbi) and marks the entry referenced. */
 int oc_get(objcache *c, int dbi, const void *k, size_t klen, const uint8_t **v, size_t *vlen);
+/* Whether (dbi, k) is cached, without counting or touching the entry (the
+ * cold-read check asks before the command's own lookup, which counts). */
+int oc_contains(objcache *c, int dbi, const void *k, size_t klen);
 /* Cache a copy of (k, v), evicting by CLOCK to stay within the bound. Does
  * nothing for a dbi not cached, a value larger than the per-entry limit
  * (1/16 of the bound, at most 64 KiB), or while the graveyard is large

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -138,6 +139,11 @@ void store_rtxn_drop(store *s) {
  * and skips the root-to-leaf descent while keys stay within it. */
 static int apply_memtable(store *s, memtable *m, uint64_t gen) {
     mt_link(m, -1); /* the new keys of the last generation, sorted here */
+    /* Warming costs the readers a lookup per key: only worth it while the
+     * leaves are on disk (in RAM the write transaction finds them anyway). */
+    struct rusage ru;
+    long f0 = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_majflt : 0;
+    int warm_faults = s->warm_next ? store_prefetch_warm(s, m) : 0;
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) return store_mdb_rc(rc);
@@ -190,6 +196,8 @@ static int apply_memtable(store *s, memtable *m, uint64_t gen) {
         mdb_txn_abort(txn);
         return store_mdb_rc(rc);
     }
+    long faults = getrusage(RUSAGE_THREAD, &ru) == 0 ? ru.ru_majflt - f0 : 0;
+    s->warm_next = faults + warm_faults >= 16;
     rc = mdb_txn_commit(txn);
     if (rc == 0) {
         pthread_mutex_lock(&s->mu);
@@ -338,7 +346,9 @@ static int grow_map(store *s) {
     if (snapshot_running(s)) return ST_BUSY;
     store_rtxn_drop(s);
     uint64_t n = s->mapsize * 2;
+    pthread_rwlock_wrlock(&s->map_rw); /* no cold-read transaction live */
     int rc = mdb_env_set_mapsize(s->env, n);
+    pthread_rwlock_unlock(&s->map_rw);
     if (rc) {
         store_logf(s, 3, "cannot grow the LMDB map to %llu bytes: %s", (unsigned long long)n,
                    mdb_strerror(rc));
@@ -714,6 +724,11 @@ store *store_open(const store_opts *o, int *rcp, char *err, size_t errlen) {
     pthread_cond_init(&s->cond, NULL);
     pthread_cond_init(&s->done_cond, NULL);
     pthread_cond_init(&s->sync_cond, NULL);
+    pthread_rwlockattr_t rwa;
+    pthread_rwlockattr_init(&rwa);
+    pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->map_rw, &rwa);
+    pthread_rwlockattr_destroy(&rwa);
     if (mkdir_p(s->dir) != 0) {
         snprintf(err, errlen, "cannot create data directory %s: %s", s->dir, strerror(errno));
         rc = ST_IO;
@@ -816,6 +831,7 @@ void store_close(store *s) {
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->ckpt_thread, NULL);
     pthread_join(s->sync_thread, NULL);
+    store_prefetch_close(s); /* after the checkpoint thread: it may use them */
     if (s->w.fd >= 0 && s->fsync_mode != ST_FSYNC_NO) fdatasync(s->w.fd);
     store_rtxn_drop(s);
     if (s->frozen) mt_free(s->frozen);
@@ -831,6 +847,7 @@ void store_close(store *s) {
     pthread_cond_destroy(&s->cond);
     pthread_cond_destroy(&s->done_cond);
     pthread_cond_destroy(&s->sync_cond);
+    pthread_rwlock_destroy(&s->map_rw);
     free(s);
 }
 

@@ -262,6 +262,35 @@ typedef struct store_cache_stats {
 } store_cache_stats;
 void store_cache_get_stats(store *s, store_cache_stats *out);
 
+/* Cold reads (prefetch.c). Under maxmemory a point read that both
+ * memtables and the clean cache miss may wait for the disk; the server can
+ * hand such keys to reader threads, which look them up in their own read
+ * transactions (faulting B-tree and value pages in) while the event loop
+ * serves others, and run the command once they are done. The threads only
+ * warm pages: what the command then reads is whatever is current.
+ *
+ * store_resident: whether a memtable or the clean cache holds (dbi, k), so
+ * a read of it will not touch LMDB (counts nothing).
+ * store_prefetch_start: run `threads` reader threads (0 stops them, after
+ * they ran every queued job); wake(ud) is called from a reader thread each
+ * time a job is done. store_prefetch_submit queues one job: keys packed as
+ * (length 16-bit big-endian, bytes)... of dbi, and an opaque tag that
+ * store_prefetch_done hands back (up to max tags per call) once the keys
+ * have been read. */
+int store_resident(store *s, int dbi, const void *k, size_t klen);
+int store_prefetch_start(store *s, int threads, void (*wake)(void *), void *ud);
+int store_prefetch_threads(store *s);
+int store_prefetch_submit(store *s, int dbi, const uint8_t *keys, size_t len, void *tag);
+size_t store_prefetch_done(store *s, void **tags, size_t max);
+typedef struct store_prefetch_stats {
+    uint64_t threads;
+    uint64_t jobs;         /* submitted */
+    uint64_t jobs_done;
+    uint64_t jobs_faulted; /* done jobs whose thread waited for the disk */
+    uint64_t warm_runs;    /* runs of checkpointed keys looked up ahead */
+} store_prefetch_stats;
+void store_prefetch_get_stats(store *s, store_prefetch_stats *out);
+
 /* Test-only fault injection: the next `n` LMDB puts in checkpoints fail with
  * `rc` (ST_NOSPACE for a full disk). */
 void store_inject_fault(store *s, int n, int rc);

@@ -87,6 +87,18 @@ struct store {
     uint64_t map_at_size;
     uint64_t used_pages, used_at_ckpt, used_at_reclaimed;
     int used_valid;
+
+    /* Cold-read threads (prefetch.c), NULL until started. map_rw is held
+     * for reading around each of their transactions and for writing by
+     * grow_map: LMDB resizes only while no transaction is live. */
+    struct prefetcher *pf;
+    pthread_rwlock_t map_rw;
+    /* Given a keys-DBI value a cold read found, the `sub` prefix of what
+     * the key holds (its members), or 0 (keyspace.c; any thread). */
+    size_t (*pf_expand)(const uint8_t *v, size_t vlen, uint8_t out[8]);
+    /* The last checkpoint waited for the disk (its own faults or its warm
+     * runs'): warm the next one (checkpoint thread only). */
+    int warm_next;
 };
 
 extern const char *const store_dbi_names[ST_NDBI];
@@ -113,5 +125,13 @@ void store_rtxn_drop(store *s);
 /* Hand the active memtable to the checkpoint thread if none is in flight
  * and the tick's batch is empty; ST_OK when there was nothing to do. */
 int store_freeze(store *s);
+/* Register pf_expand (keyspace.c does at ks_open). */
+void store_set_prefetch_expand(store *s, size_t (*fn)(const uint8_t *, size_t, uint8_t *));
+/* Read the leaves a checkpoint of m will write, on the cold-read threads
+ * (if running), and wait for them (the checkpoint thread, m linked).
+ * Returns how many runs of keys made a thread wait for the disk. */
+int store_prefetch_warm(store *s, memtable *m);
+/* Stop the cold-read threads and free them (store_close). */
+void store_prefetch_close(store *s);
 
 #endif

@@ -99,7 +99,10 @@ def test_info_memory_fields(server_factory):
               "lodis_tier_cache_misses", "lodis_tier_cache_evictions", "lodis_disk_used"):
         assert f in mem, f
     assert mem["maxmemory"] == 64 * 1024 * 1024
-    assert 0 < mem["lodis_tier_cache_max"] <= 32 * 1024 * 1024  # at most half of maxmemory
+    # the clean cache takes at most tier-cache-share % of maxmemory
+    assert 0 < mem["lodis_tier_cache_max"] <= 64 * 1024 * 1024 * 15 // 16
+    assert r.config_set("tier-cache-share", 25)
+    assert 0 < info(r, "memory")["lodis_tier_cache_max"] <= 16 * 1024 * 1024
     assert mem["maxmemory_human"] == "64.00M"
     assert mem["maxmemory_policy"] == "allkeys-lfu"
     assert mem["lodis_maxdisk"] == 1024 ** 3
