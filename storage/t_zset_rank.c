@@ -769,8 +769,9 @@ static int descend_store(ks *k, uint64_t id, const uint8_t *enc, const uint8_t *
 
 /* descend_store on a RAM copy: the same walk over sorted arrays (a binary
  * search per level by position). The top level's counts must add up to
- * `count`, the zset's size: a copy that disagrees is dropped and
- * ST_CORRUPT returned, and the caller reads the store. */
+ * `count`, the zset's size: else ST_CORRUPT, and the caller replaces the
+ * copy by a stub and reads the store (until the stub is evicted, so a
+ * persistent disagreement does not rebuild the copy on every access). */
 static int descend_mem(const tzm *t, uint64_t id, uint64_t count, const uint8_t *enc,
                        const uint8_t *m, size_t ml, int by_rank, uint64_t r, fence *out,
                        uint64_t *acc) {
@@ -812,7 +813,7 @@ static int descend(ks *k, uint64_t id, uint64_t count, const uint8_t *enc, const
     if (t) {
         int rc = descend_mem(t, id, count, enc, m, ml, by_rank, r, out, acc);
         if (rc != ST_CORRUPT) return rc;
-        tzm_drop(k, id);
+        tzm_refuse(k, id);
     }
     return descend_store(k, id, enc, m, ml, by_rank, r, out, acc);
 }

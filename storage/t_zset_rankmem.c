@@ -264,7 +264,7 @@ tzm *tzm_install(ks *k, tzm *t) {
     }
     tzm_drop(k, t->id);
     tzm *ret = t;
-    if (t->bytes > max_bytes) {
+    if (t->bytes > max_bytes || t->stub) {
         /* Keep only the id, so the next access reads the store instead of
          * trying again. */
         uint64_t id = t->id;
@@ -282,6 +282,16 @@ tzm *tzm_install(ks *k, tzm *t) {
     r->n++;
     r->bytes += t->bytes;
     return ret;
+}
+
+void tzm_refuse(ks *k, uint64_t id) {
+    tzm *t = tzm_begin(id);
+    if (!t) {
+        tzm_drop(k, id);
+        return;
+    }
+    t->stub = 1;
+    tzm_install(k, t);
 }
 
 size_t tz_rankmem_bytes(ks *k) {

@@ -45,6 +45,9 @@ tzm *tzm_install(ks *k, tzm *t);
 void tzm_free(tzm *t);
 /* A stub stands for "no copy: read the store". */
 int tzm_is_stub(const tzm *t);
+/* Replace id's copy by a stub (a copy that disagreed with the zset's
+ * size: rather than rebuild it on every access, read the store). */
+void tzm_refuse(ks *k, uint64_t id);
 
 /* Mirror of the store: level's fence at (enc, m) (enc NULL: the head) now
  * counts `count`, inserted if new; or it is gone. No-ops without a copy; a

@@ -444,6 +444,20 @@ static void test_ram_copy_bounds(void **state) {
         check_all(f->k, id2, &m2);
         assert_true(tz_rankmem_bytes(f->k) <= 6000);
     }
+    /* A size that disagrees with the copy's counts: the store answers and
+     * the copy becomes a stub (no rebuild on every access). */
+    tz_rankmem_test_max(0);
+    uint64_t id3 = ks_new_id(f->k);
+    model m3 = {0};
+    run_ops(f->k, f->s, 0, &m3, id3, 50, 600, 600, -1);
+    check_all(f->k, id3, &m3);
+    size_t held = tz_rankmem_bytes(f->k);
+    uint64_t r = 99;
+    assert_int_equal(tz_rank(f->k, id3, m3.n + 1, m3.e[3].m, m3.e[3].ml, m3.e[3].score, &r), ST_OK);
+    assert_int_equal(r, 3);
+    assert_true(tz_rankmem_bytes(f->k) < held);
+    check_all(f->k, id3, &m3);
+    model_free(&m3);
     model_free(&m2);
 }
 
