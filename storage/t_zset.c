@@ -139,7 +139,7 @@ static void load_plain(tz_iter *it) {
     it->penc = key + 9;
     it->pm = key + SKEY_HDR;
     it->pmlen = kl - SKEY_HDR;
-    it->pscore = decode_score(key + 9, v, vl);
+    it->pflag = vl >= 1 ? v[0] : 0;
 }
 
 static int hashed_key_ok(const tz_iter *it, const uint8_t *key, size_t kl) {
@@ -384,7 +384,11 @@ const uint8_t *tz_iter_member(const tz_iter *it, size_t *mlen) {
 }
 
 double tz_iter_score(const tz_iter *it) {
-    return it->cur == 0 ? it->pscore : it->g[it->gi].score;
+    return it->cur == 0 ? decode_score(it->penc, &it->pflag, 1) : it->g[it->gi].score;
+}
+
+const uint8_t *tz_iter_enc(const tz_iter *it) {
+    return it->cur == 0 ? it->penc : it->g[it->gi].enc;
 }
 
 void tz_iter_close(tz_iter *it) {

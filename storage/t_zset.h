@@ -97,7 +97,7 @@ typedef struct tz_iter {
     int pvalid;              /* plain head */
     const uint8_t *penc, *pm;
     size_t pmlen;
-    double pscore;
+    uint8_t pflag;           /* its flag byte (the score is decoded on demand) */
     int hvalid;              /* hc sits on an entry not yet in the group */
     tz_hent *g;              /* hashed entries sharing score and prefix */
     size_t gn, gi, gcap;
@@ -122,6 +122,9 @@ int tz_iter_next(tz_iter *it);
 int tz_iter_valid(const tz_iter *it);
 const uint8_t *tz_iter_member(const tz_iter *it, size_t *mlen);
 double tz_iter_score(const tz_iter *it);
+/* The current entry's score64 (8 bytes, borrowed like the member): what
+ * order comparisons need, without decoding the score. */
+const uint8_t *tz_iter_enc(const tz_iter *it);
 void tz_iter_close(tz_iter *it);
 
 /* Ascending rank (0-based) of member m, whose current score is `score`,

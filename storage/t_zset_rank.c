@@ -979,9 +979,7 @@ int tz_rank(ks *k, uint64_t id, uint64_t count, const void *m, size_t mlen, doub
         for (rc = iter_at_fence(&it, &f); rc == ST_OK; rc = tz_iter_next(&it), acc++) {
             size_t l;
             const uint8_t *p = tz_iter_member(&it, &l);
-            uint8_t e[8];
-            num_score64_encode(tz_iter_score(&it), e);
-            int c = tzr_entry_cmp(e, p, l, enc, m, mlen);
+            int c = tzr_entry_cmp(tz_iter_enc(&it), p, l, enc, m, mlen);
             if (c > 0) {
                 rc = ST_NOTFOUND;
                 break;
