@@ -51,6 +51,8 @@ struct ks {
     tier *tier;       /* LRU/LFU bookkeeping */
     int lfu;          /* an LFU maxmemory-policy is in force */
     int64_t open_ms;  /* keys not in the tier count as idle since then */
+    void *aux;        /* derived RAM state of a storage module (ks_set_aux) */
+    void (*aux_drop)(void *);
 };
 
 static int64_t wall_ms(void) {
@@ -400,8 +402,23 @@ ks *ks_open(store *s, int databases, int *rc) {
     return k;
 }
 
+static void aux_drop(ks *k) {
+    if (k->aux && k->aux_drop) k->aux_drop(k->aux);
+    k->aux = NULL;
+}
+
+void *ks_aux(ks *k) {
+    return k->aux;
+}
+
+void ks_set_aux(ks *k, void *p, void (*drop)(void *p)) {
+    k->aux = p;
+    k->aux_drop = drop;
+}
+
 void ks_close(ks *k) {
     if (!k) return;
+    aux_drop(k);
     tier_free(k->tier);
     free(k);
 }
@@ -929,6 +946,7 @@ int ks_flushdb(ks *k, int db) {
     /* Reclamation deletes the old slot's keys straight in LMDB and the slot
      * is reused later: no cached value of it may survive (store.h). */
     store_cache_clear(k->s);
+    aux_drop(k); /* derived state of the flushed keys' ids: drop it all */
     notify(k, db, NULL, 0, KS_CH_FLUSHDB);
     return ST_OK;
 }

@@ -77,6 +77,12 @@ void ks_close(ks *k);
 store *ks_store(ks *k);
 int ks_databases(ks *k);
 void ks_set_change_hook(ks *k, ks_change_fn fn, void *ud);
+/* One slot of derived RAM state for a storage module (the RAM copies of
+ * zset rank indexes, t_zset_rankmem.c). The keyspace only holds the pointer
+ * and calls drop(p) (then forgets it) at ks_close and ks_flushdb, so such
+ * state must be rebuildable from the store at any time. */
+void *ks_aux(ks *k);
+void ks_set_aux(ks *k, void *p, void (*drop)(void *p));
 /* The time used for expiry decisions: set once per command (frozen inside
  * MULTI/EXEC and scripts, like Redis). */
 void ks_set_now(ks *k, int64_t now_ms);

@@ -222,6 +222,13 @@ uint64_t store_lmdb_used(store *s);
 int store_request_checkpoint(store *s);
 /* Bytes in the memtables (active + frozen), without store_get_stats' I/O. */
 uint64_t store_memtable_bytes(store *s);
+/* Entries of dbi that the memtables hold but have not yet put in key
+ * order (memtable.h orders new keys lazily): the work that the next step
+ * of a merged cursor over dbi does first, on this thread. *gen: the WAL
+ * generation of the active memtable, which changes at every checkpoint's
+ * freeze. Cheap (no I/O, no lock). For work that may wait for a cheaper
+ * moment (t_zset_rank.c defers block splits). */
+uint64_t store_unordered(store *s, int dbi, uint64_t *gen);
 /* Checkpoints completed so far; *in_flight when one is running. */
 uint64_t store_checkpoint_count(store *s, int *in_flight);
 /* Unmap every resident page of LMDB's map from this process

@@ -104,6 +104,13 @@ uint64_t store_memtable_bytes(store *s) {
     return s->active->bytes + (s->frozen ? s->frozen->bytes : 0);
 }
 
+uint64_t store_unordered(store *s, int dbi, uint64_t *gen) {
+    *gen = s->w.gen;
+    uint64_t n = __atomic_load_n(&s->active->lists[dbi].npend, __ATOMIC_ACQUIRE);
+    if (s->frozen) n += __atomic_load_n(&s->frozen->lists[dbi].npend, __ATOMIC_ACQUIRE);
+    return n;
+}
+
 uint64_t store_checkpoint_count(store *s, int *in_flight) {
     *in_flight = s->frozen != NULL;
     return s->st.checkpoints;

@@ -92,6 +92,7 @@ int tz_put(ks *k, uint64_t id, const void *m, size_t mlen, double score, const d
     }
     kl = ks_member_key(k, id, TZ_KIND_SCORE, enc, 8, m, mlen, key, &hashed);
     if ((rc = put_entry(k, key, kl, hashed, m, mlen, &flag, flag ? 1 : 0))) return rc;
+    if (hashed) tzr_note_hashed(k, id);
     uint8_t pay[9];
     memcpy(pay, enc, 8);
     pay[8] = flag;
@@ -138,7 +139,7 @@ static void load_plain(tz_iter *it) {
     it->penc = key + 9;
     it->pm = key + SKEY_HDR;
     it->pmlen = kl - SKEY_HDR;
-    it->pscore = decode_score(key + 9, v, vl);
+    it->pflag = vl >= 1 ? v[0] : 0;
 }
 
 static int hashed_key_ok(const tz_iter *it, const uint8_t *key, size_t kl) {
@@ -257,7 +258,7 @@ int tz_iter_first(tz_iter *it) {
     group_clear(it);
     if (it->dir > 0) {
         cursor_seek(it, it->pc, it->ppre, 9, 0);
-        it->hvalid = cursor_seek(it, it->hc, it->hpre, 9, 0);
+        it->hvalid = !it->plain_only && cursor_seek(it, it->hc, it->hpre, 9, 0);
     } else {
         /* The last key below the next kind. */
         uint8_t p[9], h[9];
@@ -266,7 +267,7 @@ int tz_iter_first(tz_iter *it) {
         p[8]++;
         h[8]++;
         cursor_seek(it, it->pc, p, 9, 1);
-        it->hvalid = cursor_seek(it, it->hc, h, 9, 1);
+        it->hvalid = !it->plain_only && cursor_seek(it, it->hc, h, 9, 1);
     }
     return finish_seek(it);
 }
@@ -315,7 +316,7 @@ static int seek_enc(tz_iter *it, const uint8_t enc[8], const uint8_t *m, size_t 
             hl += 16;
         }
     }
-    it->hvalid = cursor_seek(it, it->hc, key, hl, 0);
+    it->hvalid = !it->plain_only && cursor_seek(it, it->hc, key, hl, 0);
     int rc = finish_seek(it);
     while (rc == ST_OK && violates(it, enc, m, mlen, excl)) rc = tz_iter_next(it);
     return rc;
@@ -383,7 +384,11 @@ const uint8_t *tz_iter_member(const tz_iter *it, size_t *mlen) {
 }
 
 double tz_iter_score(const tz_iter *it) {
-    return it->cur == 0 ? it->pscore : it->g[it->gi].score;
+    return it->cur == 0 ? decode_score(it->penc, &it->pflag, 1) : it->g[it->gi].score;
+}
+
+const uint8_t *tz_iter_enc(const tz_iter *it) {
+    return it->cur == 0 ? it->penc : it->g[it->gi].enc;
 }
 
 void tz_iter_close(tz_iter *it) {

@@ -37,7 +37,9 @@
  * members, which builds the index in one pass when the set reaches it;
  * from then on tz_put/tz_del keep it exact (it is dropped with the id).
  * Unindexed zsets (small, or written before the index existed) rank by
- * walking from the nearer end. COPY copies the fences with the members:
+ * walking from the nearer end. Indexed zsets in use keep a RAM copy of
+ * their fences (t_zset_rankmem.h), which rank lookups and index updates
+ * read instead of the store. COPY copies the fences with the members:
  * they hold nothing tied to the id. See docs/storage.md for the rules.
  *
  * Lifetimes: pointers handed out are borrowed (store.h): valid until the
@@ -95,12 +97,14 @@ typedef struct tz_iter {
     int pvalid;              /* plain head */
     const uint8_t *penc, *pm;
     size_t pmlen;
-    double pscore;
+    uint8_t pflag;           /* its flag byte (the score is decoded on demand) */
     int hvalid;              /* hc sits on an entry not yet in the group */
     tz_hent *g;              /* hashed entries sharing score and prefix */
     size_t gn, gi, gcap;
     int cur;                 /* 0 plain, 1 hashed, -1 past the end */
     int err;                 /* first storage error seen, or 0 */
+    int plain_only;          /* set by the rank code when the zset holds no
+                              * hashed member: seeks skip the hashed range */
 } tz_iter;
 
 /* Open (reverse: descending). Not positioned until a seek. */
@@ -118,6 +122,9 @@ int tz_iter_next(tz_iter *it);
 int tz_iter_valid(const tz_iter *it);
 const uint8_t *tz_iter_member(const tz_iter *it, size_t *mlen);
 double tz_iter_score(const tz_iter *it);
+/* The current entry's score64 (8 bytes, borrowed like the member): what
+ * order comparisons need, without decoding the score. */
+const uint8_t *tz_iter_enc(const tz_iter *it);
 void tz_iter_close(tz_iter *it);
 
 /* Ascending rank (0-based) of member m, whose current score is `score`,
@@ -142,6 +149,13 @@ int tz_rank_check(ks *k, uint64_t id, uint64_t count);
 /* Test-only: block size b (0: the default) and the size at which
  * tz_rank_maintain builds an index. Any shape gives correct answers. */
 void tz_rank_test_shape(unsigned b, uint64_t min);
+/* Test-only: whether level-1 splits may wait for a cheap moment (on by
+ * default; see t_zset_rank.c). Off, blocks keep their size limits at once. */
+void tz_rank_test_defer(int on);
+/* Test-only: the bound of the rank indexes' RAM copies in bytes (0: the
+ * default, TZ_RANKMEM_MAX in t_zset_rankmem.h), and the bytes they hold. */
+void tz_rankmem_test_max(size_t bytes);
+size_t tz_rankmem_bytes(ks *k);
 
 /* ZSCAN: visit up to `count` members in member-index order from the resume
  * position pos/poslen ("" = start; the position is updated, at most

@@ -19,6 +19,10 @@ int tzr_insert(ks *k, uint64_t id, const uint8_t enc[8], const uint8_t *m, size_
 /* A member at (enc, m) left the score index: uncount it. */
 int tzr_delete(ks *k, uint64_t id, const uint8_t enc[8], const uint8_t *m, size_t mlen);
 
+/* A hashed (long) member's score entry was written: the zset's RAM copy,
+ * if any, must stop assuming it has none. */
+void tzr_note_hashed(ks *k, uint64_t id);
+
 /* (score64, member) order, members compared as Redis's sdscmp does: the one
  * order of the score index, shared by the iterator and the index. */
 int tzr_entry_cmp(const uint8_t *ea, const uint8_t *ma, size_t la, const uint8_t *eb,

@@ -7,7 +7,10 @@
  * is shrunk (tz_rank_test_shape) so a few hundred members reach all three
  * levels, splits and merges. Also: the one-pass build of an unindexed zset,
  * the default shape, and crash safety (a child dies without closing; the
- * reopened store replays its WAL and the index still matches). */
+ * reopened store replays its WAL and the index still matches). The RAM
+ * copies of the index (t_zset_rankmem.c) are checked by tz_rank_check
+ * against the store's fences at every check, and their bound is shrunk so
+ * the store-only paths, eviction and the drop at FLUSHDB are exercised. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,24 +225,43 @@ static void check_all(ks *k, uint64_t id, const model *md) {
     }
 }
 
-/* Fences of one level (the head included), read straight from the store. */
-static int count_fences(ks *k, uint64_t id, int level) {
+/* Fences of one level (the head included), read straight from the store,
+ * the largest count among them in *max (when not NULL), and how many
+ * count more than `over` in *nover (when not NULL). */
+static int level_fences(ks *k, uint64_t id, int level, uint64_t *max, uint64_t over, int *nover) {
     uint8_t pre[10];
     for (int i = 0; i < 8; i++) pre[i] = (uint8_t)(id >> (56 - 8 * i));
     pre[8] = TZ_KIND_RANK;
     pre[9] = (uint8_t)level;
     store_cursor *c;
     assert_int_equal(store_cursor_open(ks_store(k), ST_DBI_SUB, &c), ST_OK);
-    int n = 0;
+    int n = 0, no = 0;
+    uint64_t mx = 0;
     for (int rc = store_cursor_seek(c, pre, 10); rc == ST_OK; rc = store_cursor_next(c)) {
         const uint8_t *key, *v;
         size_t kl, vl;
         if (store_cursor_get(c, &key, &kl, &v, &vl) != ST_OK || kl < 10 || memcmp(key, pre, 10))
             break;
+        uint64_t cnt = 0;
+        for (int i = 0; i < 8; i++) cnt = cnt << 8 | v[i];
+        if (cnt > mx) mx = cnt;
+        no += cnt > over;
         n++;
     }
     store_cursor_close(c);
+    if (max) *max = mx;
+    if (nover) *nover = no;
     return n;
+}
+
+static int count_fences(ks *k, uint64_t id, int level) {
+    return level_fences(k, id, level, NULL, 0, NULL);
+}
+
+static uint64_t max_block(ks *k, uint64_t id, int level) {
+    uint64_t mx;
+    level_fences(k, id, level, &mx, 0, NULL);
+    return mx;
 }
 
 static int setup_small(void **state) {
@@ -249,6 +271,8 @@ static int setup_small(void **state) {
 
 static int teardown_shape(void **state) {
     tz_rank_test_shape(0, TZ_RANK_MIN);
+    tz_rank_test_defer(1);
+    tz_rankmem_test_max(0);
     return teardown(state);
 }
 
@@ -280,6 +304,7 @@ static void test_random_workload(void **state) {
 /* ZPOPMIN / ZPOPMAX patterns: always the first or the last member. */
 static void test_pop_from_ends(void **state) {
     fx *f = *state;
+    tz_rank_test_defer(0); /* block sizes are checked below */
     uint64_t id = ks_new_id(f->k);
     model md = {0};
     run_ops(f->k, f->s, 0, &md, id, 77, 1500, 2000, -1);
@@ -352,6 +377,7 @@ static void test_build_in_one_pass(void **state) {
 /* The real shape: built at TZ_RANK_MIN, blocks of TZ_RANK_B. */
 static void test_default_shape(void **state) {
     fx *f = *state;
+    tz_rank_test_defer(0); /* block sizes are checked below */
     tz_rank_test_shape(0, TZ_RANK_MIN);
     uint64_t id = ks_new_id(f->k);
     model md = {0};
@@ -394,6 +420,134 @@ static void test_crash_replay(void **state) {
     model_free(&md);
 }
 
+/* No RAM copy can be held (a bound of one byte): every read and write
+ * takes the store-only path, and the answers are the same. Then a bound
+ * that a growing set passes midway: its copy is dropped, then refused (a
+ * stub), and the paths change under a live workload. */
+static void test_ram_copy_bounds(void **state) {
+    fx *f = *state;
+    tz_rankmem_test_max(1);
+    uint64_t id = ks_new_id(f->k);
+    model md = {0};
+    run_ops(f->k, f->s, 0, &md, id, 31, 1500, 900, -1);
+    check_all(f->k, id, &md);
+    assert_true(tz_rankmem_bytes(f->k) < 1024); /* a stub at most */
+    run_ops(f->k, f->s, 0, &md, id, 32, 800, 900, -1);
+    check_all(f->k, id, &md);
+    model_free(&md);
+
+    tz_rankmem_test_max(6000);
+    uint64_t id2 = ks_new_id(f->k);
+    model m2 = {0};
+    for (int round = 0; round < 8; round++) {
+        run_ops(f->k, f->s, 0, &m2, id2, 40 + (uint64_t)round, 300, 3000, -1);
+        check_all(f->k, id2, &m2);
+        assert_true(tz_rankmem_bytes(f->k) <= 6000);
+    }
+    /* A size that disagrees with the copy's counts: the store answers and
+     * the copy becomes a stub (no rebuild on every access). */
+    tz_rankmem_test_max(0);
+    uint64_t id3 = ks_new_id(f->k);
+    model m3 = {0};
+    run_ops(f->k, f->s, 0, &m3, id3, 50, 600, 600, -1);
+    check_all(f->k, id3, &m3);
+    size_t held = tz_rankmem_bytes(f->k);
+    uint64_t r = 99;
+    assert_int_equal(tz_rank(f->k, id3, m3.n + 1, m3.e[3].m, m3.e[3].ml, m3.e[3].score, &r), ST_OK);
+    assert_int_equal(r, 3);
+    assert_true(tz_rankmem_bytes(f->k) < held);
+    check_all(f->k, id3, &m3);
+    model_free(&m3);
+    model_free(&m2);
+}
+
+/* Copies of several zsets under a bound that holds about one: the least
+ * recently used is evicted, every copy that stays is exact. */
+static void test_ram_copy_eviction(void **state) {
+    fx *f = *state;
+    model md[3] = {{0}};
+    uint64_t id[3];
+    for (int i = 0; i < 3; i++) id[i] = ks_new_id(f->k);
+    for (int i = 0; i < 3; i++) run_ops(f->k, f->s, 0, &md[i], id[i], 60 + (uint64_t)i, 900, 600, -1);
+    check_all(f->k, id[0], &md[0]);
+    size_t one = tz_rankmem_bytes(f->k);
+    assert_true(one > 0);
+    tz_rankmem_test_max(one + one / 2);
+    for (int round = 0; round < 9; round++) {
+        int i = round % 3;
+        run_ops(f->k, f->s, 0, &md[i], id[i], 70 + (uint64_t)round, 200, 600, -1);
+        check_all(f->k, id[i], &md[i]);
+        assert_true(tz_rankmem_bytes(f->k) <= one + one / 2);
+    }
+    for (int i = 0; i < 3; i++) {
+        check_all(f->k, id[i], &md[i]);
+        model_free(&md[i]);
+    }
+}
+
+/* FLUSHDB drops every copy (the flushed ids are dead; copies are only
+ * derived state). */
+static void test_ram_copy_flush(void **state) {
+    fx *f = *state;
+    uint64_t id = ks_new_id(f->k);
+    model md = {0};
+    run_ops(f->k, f->s, 0, &md, id, 88, 600, 600, -1);
+    check_all(f->k, id, &md);
+    assert_true(tz_rankmem_bytes(f->k) > 0);
+    assert_int_equal(ks_set_string(f->k, 0, "k", 1, "v", 1, 0, 0, 0), ST_OK);
+    assert_int_equal(ks_flushdb(f->k, 0), ST_OK);
+    assert_int_equal(tz_rankmem_bytes(f->k), 0);
+    model_free(&md);
+}
+
+/* With a RAM copy, level-1 splits wait while the memtable holds many
+ * unordered writes (up to 4x the block limit), and the zset's first index
+ * write after a checkpoint's freeze splits them all. Ranks stay exact at
+ * every point. */
+static void test_deferred_splits(void **state) {
+    fx *f = *state;
+    uint64_t id = ks_new_id(f->k);
+    model md = {0};
+    uint8_t m[32];
+    rnd_state = 9;
+    for (unsigned i = 0; i < 3000; i++) {
+        if (i == 300) check_all(f->k, id, &md); /* builds the copy */
+        size_t ml = (size_t)snprintf((char *)m, sizeof m, "d%u", i);
+        double sc = (double)(rnd() % 100000);
+        assert_int_equal(tz_put(f->k, id, m, ml, sc, NULL), ST_OK);
+        model_insert(&md, m, ml, sc);
+        assert_int_equal(tz_rank_maintain(f->k, id, md.n), ST_OK);
+    }
+    uint64_t before = max_block(f->k, id, 1);
+    assert_true(before > 8);      /* B = 4: the limit is 2 * 4 */
+    assert_true(before <= 4 * 8); /* the hard limit */
+    check_all(f->k, id, &md);
+    assert_int_equal(store_checkpoint_sync(f->s), ST_OK);
+    /* the first index write of the new generation settles the backlog */
+    assert_int_equal(tz_del(f->k, id, md.e[5].m, md.e[5].ml, md.e[5].score), ST_OK);
+    model_remove(&md, 5);
+    assert_true(max_block(f->k, id, 1) <= 8);
+    check_all(f->k, id, &md);
+    model_free(&md);
+
+    /* Inserts at one end (ascending scores): a block past the hard limit
+     * is cut to size whole, so only the last block may be over the limit. */
+    uint64_t id2 = ks_new_id(f->k);
+    model m2 = {0};
+    for (unsigned i = 0; i < 3000; i++) {
+        if (i == 300) check_all(f->k, id2, &m2);
+        size_t ml = (size_t)snprintf((char *)m, sizeof m, "a%u", i);
+        assert_int_equal(tz_put(f->k, id2, m, ml, (double)i, NULL), ST_OK);
+        model_insert(&m2, m, ml, (double)i);
+        assert_int_equal(tz_rank_maintain(f->k, id2, m2.n), ST_OK);
+    }
+    int nover;
+    level_fences(f->k, id2, 1, NULL, 8, &nover);
+    assert_true(nover <= 1);
+    check_all(f->k, id2, &m2);
+    model_free(&m2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_random_workload, setup_small, teardown_shape),
@@ -402,6 +556,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_build_in_one_pass, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_default_shape, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_crash_replay, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_ram_copy_bounds, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_ram_copy_eviction, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_ram_copy_flush, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_deferred_splits, setup_small, teardown_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
