@@ -1758,7 +1758,8 @@ static size_t zacc_get(zacc *a, const uint8_t *m, size_t ml, double s, int *adde
     size_t h = (size_t)member_hash(m, ml) & (a->nslots - 1);
     while (a->slots[h]) {
         size_t i = a->slots[h] - 1;
-        if (a->l.len[i] == ml && memcmp(a->l.arena + a->l.off[i], m, ml) == 0) {
+        /* ml 0: the arena may still be NULL, and memcmp must not see it */
+        if (a->l.len[i] == ml && (ml == 0 || memcmp(a->l.arena + a->l.off[i], m, ml) == 0)) {
             *added = 0;
             return i;
         }

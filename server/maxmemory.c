@@ -56,6 +56,7 @@
 #include "server/reply.h"
 #include "server/server.h"
 #include "storage/evict.h"
+#include "storage/t_zset.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 /* libasan's allocator statistics (sanitizer/allocator_interface.h, which
@@ -166,6 +167,8 @@ void maxmemory_apply(void) {
         size_t t = (size_t)(cfg.maxmemory / 16 / TIER_ENTRY_BYTES);
         if (t < tier_max) tier_max = t;
     }
+    /* The zset rank indexes' RAM copies: a sixteenth too (64 MiB at most). */
+    tz_rankmem_set_max(cfg.maxmemory ? (size_t)(cfg.maxmemory / 16) + 1 : 0);
     store_set_memtable_budget(srv.st, budget);
     store_set_dirty_budget(srv.st, cfg.maxmemory ? (size_t)(cfg.maxmemory / 16) : 0);
     ks_tier_set_max(srv.ks, tier_max);

@@ -152,9 +152,11 @@ void tz_rank_test_shape(unsigned b, uint64_t min);
 /* Test-only: whether level-1 splits may wait for a cheap moment (on by
  * default; see t_zset_rank.c). Off, blocks keep their size limits at once. */
 void tz_rank_test_defer(int on);
-/* Test-only: the bound of the rank indexes' RAM copies in bytes (0: the
- * default, TZ_RANKMEM_MAX in t_zset_rankmem.h), and the bytes they hold. */
-void tz_rankmem_test_max(size_t bytes);
+/* The bound of the rank indexes' RAM copies in bytes (0, or anything
+ * above it: the default, TZ_RANKMEM_MAX in t_zset_rankmem.h; the server
+ * lowers it under maxmemory), and the bytes they hold. A lower bound
+ * applies as copies are next held or written. */
+void tz_rankmem_set_max(size_t bytes);
 size_t tz_rankmem_bytes(ks *k);
 
 /* ZSCAN: visit up to `count` members in member-index order from the resume

@@ -60,8 +60,8 @@ typedef struct reg {
 
 static size_t max_bytes = TZ_RANKMEM_MAX;
 
-void tz_rankmem_test_max(size_t bytes) {
-    max_bytes = bytes ? bytes : TZ_RANKMEM_MAX;
+void tz_rankmem_set_max(size_t bytes) {
+    max_bytes = bytes && bytes < TZ_RANKMEM_MAX ? bytes : TZ_RANKMEM_MAX;
 }
 
 /* What one allocation of n bytes costs the heap (glibc: 8 bytes of header,

@@ -272,7 +272,7 @@ static int setup_small(void **state) {
 static int teardown_shape(void **state) {
     tz_rank_test_shape(0, TZ_RANK_MIN);
     tz_rank_test_defer(1);
-    tz_rankmem_test_max(0);
+    tz_rankmem_set_max(0);
     return teardown(state);
 }
 
@@ -426,7 +426,7 @@ static void test_crash_replay(void **state) {
  * stub), and the paths change under a live workload. */
 static void test_ram_copy_bounds(void **state) {
     fx *f = *state;
-    tz_rankmem_test_max(1);
+    tz_rankmem_set_max(1);
     uint64_t id = ks_new_id(f->k);
     model md = {0};
     run_ops(f->k, f->s, 0, &md, id, 31, 1500, 900, -1);
@@ -436,7 +436,7 @@ static void test_ram_copy_bounds(void **state) {
     check_all(f->k, id, &md);
     model_free(&md);
 
-    tz_rankmem_test_max(6000);
+    tz_rankmem_set_max(6000);
     uint64_t id2 = ks_new_id(f->k);
     model m2 = {0};
     for (int round = 0; round < 8; round++) {
@@ -446,7 +446,7 @@ static void test_ram_copy_bounds(void **state) {
     }
     /* A size that disagrees with the copy's counts: the store answers and
      * the copy becomes a stub (no rebuild on every access). */
-    tz_rankmem_test_max(0);
+    tz_rankmem_set_max(0);
     uint64_t id3 = ks_new_id(f->k);
     model m3 = {0};
     run_ops(f->k, f->s, 0, &m3, id3, 50, 600, 600, -1);
@@ -472,7 +472,7 @@ static void test_ram_copy_eviction(void **state) {
     check_all(f->k, id[0], &md[0]);
     size_t one = tz_rankmem_bytes(f->k);
     assert_true(one > 0);
-    tz_rankmem_test_max(one + one / 2);
+    tz_rankmem_set_max(one + one / 2);
     for (int round = 0; round < 9; round++) {
         int i = round % 3;
         run_ops(f->k, f->s, 0, &md[i], id[i], 70 + (uint64_t)round, 200, 600, -1);
