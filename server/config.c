@@ -130,7 +130,7 @@ static directive table[] = {
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, 0, NULL,
      NULL},
     {"maxmemory", NULL, C_MEM, &cfg.maxmemory, "0", 0, LL_MAX, 0, NULL, apply_memtable},
-    {"tier-read-threads", NULL, C_INT, &cfg.tier_read_threads, "4", 0, 64, 0, NULL,
+    {"tier-read-threads", NULL, C_INT, &cfg.tier_read_threads, "2", 0, 64, 0, NULL,
      prefetch_apply},
     {"tier-cache-share", NULL, C_INT, &cfg.tier_cache_share, "100", 1, 100, 0, NULL,
      apply_memtable},

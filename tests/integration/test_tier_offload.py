@@ -59,8 +59,8 @@ def cold_commands(r):
 
 def test_cold_reads_detour_and_answer_right(server_factory):
     s, r = cold_server(server_factory)
-    assert r.config_get("tier-read-threads")["tier-read-threads"] == "4"
-    assert r.info("memory")["lodis_tier_read_threads"] == 4
+    assert r.config_get("tier-read-threads")["tier-read-threads"] == "2"
+    assert r.info("memory")["lodis_tier_read_threads"] == 2
     n = 5000
     load(r, n)
     settle(r)
@@ -215,8 +215,8 @@ def test_threads_switch_off_and_on_at_runtime(server_factory):
     before = cold_commands(r)
     assert r.get("k:000010") == value_of(10)
     assert cold_commands(r) == before  # no threads: read in place
-    assert r.config_set("tier-read-threads", 2)
-    assert r.info("memory")["lodis_tier_read_threads"] == 2
+    assert r.config_set("tier-read-threads", 3)
+    assert r.info("memory")["lodis_tier_read_threads"] == 3
     assert r.get("k:000011") == value_of(11)
     assert cold_commands(r) == before + 1
     # without maxmemory the threads stop (no cache: every key would look cold)
