@@ -76,6 +76,7 @@ static evictor *ev;
 static mem_stats stats;
 static uint64_t startup_used;
 
+#if !defined(__SANITIZE_ADDRESS__)
 /* The heap parts that move fastest, which lodis counts itself. */
 static uint64_t known_parts(void) {
     if (!srv.st) return 0;
@@ -83,6 +84,7 @@ static uint64_t known_parts(void) {
     store_cache_get_stats(srv.st, &cs);
     return store_memtable_bytes(srv.st) + cs.bytes;
 }
+#endif
 
 /* mallinfo2 walks every free chunk of the heap: on a heap that a cache of
  * small values and freed memtables left fragmented it took ~40 ms, and the
