@@ -162,19 +162,24 @@ typedef struct copier {
     char err[8192];
 } copier;
 
+/* Whether the source's reply r to `what` failed: no reply (the connection's
+ * error) or an error reply (explained, and r freed); cp->err says which. */
+static int source_failed(copier *cp, rreply *r, const char *what) {
+    if (!r) {
+        snprintf(cp->err, sizeof cp->err, "source: %s", cp->c->err);
+        return 1;
+    }
+    if (r->type != '-') return 0;
+    copy_explain_source_error(cp->o, what, r->s, cp->err, sizeof cp->err);
+    rreply_free(r);
+    return 1;
+}
+
 /* INFO keyspace: which databases hold keys, and how many. */
 static int source_dbs(copier *cp, uint64_t counts[MAX_DBS]) {
     memset(counts, 0, sizeof(uint64_t) * MAX_DBS);
     rreply *r = rc_cmd(cp->c, 2, "INFO", "keyspace");
-    if (!r) {
-        snprintf(cp->err, sizeof cp->err, "source: %s", cp->c->err);
-        return -1;
-    }
-    if (r->type == '-') {
-        copy_explain_source_error(cp->o, "info", r->s, cp->err, sizeof cp->err);
-        rreply_free(r);
-        return -1;
-    }
+    if (source_failed(cp, r, "info")) return -1;
     for (char *p = r->s; p && (p = strstr(p, "db")); p++) {
         int db;
         unsigned long long n;
@@ -312,15 +317,7 @@ static int copy_db(copier *cp, int db, cstate *st) {
     char d[16];
     snprintf(d, sizeof d, "%d", db);
     rreply *r = rc_cmd(cp->c, 2, "SELECT", d);
-    if (!r) {
-        snprintf(cp->err, sizeof cp->err, "source: %s", cp->c->err);
-        return -1;
-    }
-    if (r->type == '-') {
-        copy_explain_source_error(cp->o, "select", r->s, cp->err, sizeof cp->err);
-        rreply_free(r);
-        return -1;
-    }
+    if (source_failed(cp, r, "select")) return -1;
     rreply_free(r);
     char count[24];
     snprintf(count, sizeof count, "%ld", cp->o->batch);
