@@ -31,7 +31,6 @@
 #include "server/latency.h"
 #include "server/latency_hist.h"
 #include "server/maxmemory.h"
-#include "server/prefetch.h"
 #include "server/reply.h"
 #include "server/script_lua.h"
 #include "server/server.h"
@@ -392,8 +391,8 @@ static void sec_memory(buf *o) {
                human(h[6], 32, disk_used), (unsigned long long)st.disk_bytes,
                human(h[7], 32, st.disk_bytes), (unsigned long long)st.wal_bytes,
                (unsigned long long)st.map_size, cfg.maxdisk, human(h[8], 32, cfg.maxdisk));
-    /* Cold reads (prefetch.c): commands parked for the reader threads, and
-     * how many of those threads' lookups waited for the disk. */
+    /* Cold reads (prefetch.c): commands parked for the reader threads (one
+     * job each), and how many of those jobs waited for the disk. */
     store_prefetch_stats ps;
     store_prefetch_get_stats(srv.st, &ps);
     buf_printf(o,
@@ -401,7 +400,7 @@ static void sec_memory(buf *o) {
                "lodis_tier_cold_commands:%llu\r\n"
                "lodis_tier_cold_reads_disk:%llu\r\n"
                "lodis_tier_checkpoint_warm_runs:%llu\r\n",
-               (unsigned long long)ps.threads, (unsigned long long)prefetch_deferred(),
+               (unsigned long long)ps.threads, (unsigned long long)ps.jobs,
                (unsigned long long)ps.jobs_faulted, (unsigned long long)ps.warm_runs);
     free(policy);
 }

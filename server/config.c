@@ -16,8 +16,8 @@
 
 #include "server/cmdtable.h"
 #include "server/maxmemory.h"
-#include "server/prefetch.h"
 #include "server/notify.h"
+#include "server/prefetch.h"
 #include "server/reply.h"
 #include "server/resp.h"
 #include "server/server.h"

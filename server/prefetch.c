@@ -51,7 +51,6 @@ typedef struct ticket {
 
 static ev_async done_async;
 static int async_started;
-static uint64_t deferred; /* commands parked so far */
 static int disk_bound;     /* auto mode: the disk was waited on lately */
 static long last_majflt;
 static uint64_t last_done, last_faulted;
@@ -214,7 +213,6 @@ int prefetch_defer(client *c, const struct command *cmd) {
     /* Read no more from it meanwhile: a pipelining client (a bulk load)
      * would otherwise grow its query buffer for as long as it is parked. */
     ev_io_stop(srv.loop, &c->rio);
-    deferred++;
     return 1;
 }
 
@@ -223,8 +221,4 @@ void prefetch_client_gone(client *c) {
     if (!t) return;
     t->c = NULL;
     c->prefetch_state = NULL;
-}
-
-uint64_t prefetch_deferred(void) {
-    return deferred;
 }

@@ -29,7 +29,5 @@ void prefetch_client_gone(client *c);
 /* Stop the threads and free what their last jobs hand back (shutdown,
  * after every client is freed). */
 void prefetch_shutdown(void);
-/* Commands parked since startup (INFO). */
-uint64_t prefetch_deferred(void);
 
 #endif
