@@ -361,7 +361,6 @@ void store_set_prefetch_expand(store *s, size_t (*fn)(const uint8_t *, size_t, u
 }
 
 int store_resident(store *s, int dbi, const void *k, size_t klen) {
-    if (mt_find(s->active, dbi, k, klen)) return 1;
-    if (s->frozen && mt_find(s->frozen, dbi, k, klen)) return 1;
+    if (store_mem_find(s, dbi, k, klen)) return 1;
     return s->cache && oc_contains(s->cache, dbi, k, klen);
 }

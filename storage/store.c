@@ -497,8 +497,7 @@ int store_checkpoint_sync(store *s) {
 /* point operations                                                    */
 
 int store_get(store *s, int dbi, const void *k, size_t klen, const uint8_t **v, size_t *vlen) {
-    mt_node *n = mt_find(s->active, dbi, k, klen);
-    if (!n && s->frozen) n = mt_find(s->frozen, dbi, k, klen);
+    mt_node *n = store_mem_find(s, dbi, k, klen);
     if (n) {
         s->st.memtable_hits++;
         if (!n->val) return ST_NOTFOUND;

@@ -126,6 +126,12 @@ void store_rtxn_drop(store *s);
 /* Hand the active memtable to the checkpoint thread if none is in flight
  * and the tick's batch is empty; ST_OK when there was nothing to do. */
 int store_freeze(store *s);
+/* The newest memtable node of (dbi, k) (a tombstone too), or NULL: the
+ * active memtable, then the frozen one. */
+static inline mt_node *store_mem_find(store *s, int dbi, const void *k, size_t klen) {
+    mt_node *n = mt_find(s->active, dbi, k, klen);
+    return n || !s->frozen ? n : mt_find(s->frozen, dbi, k, klen);
+}
 /* Register pf_expand (keyspace.c does at ks_open). */
 void store_set_prefetch_expand(store *s, size_t (*fn)(const uint8_t *, size_t, uint8_t *));
 /* Read the leaves a checkpoint of m will write, on the cold-read threads
