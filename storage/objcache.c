@@ -72,6 +72,8 @@ objcache *oc_new(uint32_t dbi_mask, size_t max_bytes) {
     return c;
 }
 
+static void shrink_tables(objcache *c);
+
 void oc_release(objcache *c) {
     while (c->grave) {
         oc_entry *e = c->grave;
@@ -79,6 +81,7 @@ void oc_release(objcache *c) {
         free(e);
     }
     c->grave_bytes = 0;
+    shrink_tables(c);
 }
 
 void oc_free(objcache *c) {
@@ -164,23 +167,42 @@ int oc_contains(objcache *c, int dbi, const void *k, size_t klen) {
     return find_link(c, hash64_tagged(dbi, k, klen), dbi, k, klen) != NULL;
 }
 
-static void grow_buckets(objcache *c) {
-    size_t nb = c->nbucket * 2;
+/* Rebuild the chains in a table of nb buckets, from the ring (O(n), not
+ * O(buckets)). */
+static void resize_buckets(objcache *c, size_t nb) {
     oc_entry **b = calloc(nb, sizeof *b);
-    if (!b) return; /* longer chains, still correct */
-    for (size_t i = 0; i < c->nbucket; i++) {
-        oc_entry *e = c->bucket[i];
-        while (e) {
-            oc_entry *next = e->next;
-            size_t j = e->h & (nb - 1);
-            e->next = b[j];
-            b[j] = e;
-            e = next;
-        }
+    if (!b) return; /* longer chains (or a larger table), still correct */
+    for (size_t i = 0; i < c->n; i++) {
+        oc_entry *e = c->ring[i];
+        size_t j = e->h & (nb - 1);
+        e->next = b[j];
+        b[j] = e;
     }
     free(c->bucket);
     c->bucket = b;
     c->nbucket = nb;
+}
+
+/* Writes drop entries and never fill: after a read-heavy phase the table
+ * can be sized for ten times the entries left, and every write's probe
+ * (store_get's lookup of the value it replaces, then the drop) misses the
+ * CPU cache on a bucket array of megabytes. So it shrinks when a quarter
+ * of its buckets would do (and the ring with it); called between ticks. */
+static void shrink_tables(objcache *c) {
+    if (c->nbucket > MIN_BUCKETS && c->n * 8 < c->nbucket) {
+        size_t nb = MIN_BUCKETS;
+        while (nb < c->n * 2) nb *= 2;
+        resize_buckets(c, nb);
+    }
+    if (c->ringcap > 64 && c->n * 8 < c->ringcap) {
+        size_t nc = 64;
+        while (nc < c->n * 2) nc *= 2;
+        oc_entry **r = realloc(c->ring, nc * sizeof *r);
+        if (r) {
+            c->ring = r;
+            c->ringcap = nc;
+        }
+    }
 }
 
 void oc_fill(objcache *c, int dbi, const void *k, size_t klen, const void *v, size_t vlen) {
@@ -217,7 +239,7 @@ void oc_fill(objcache *c, int dbi, const void *k, size_t klen, const void *v, si
     *b = e;
     c->bytes += sz;
     c->fills++;
-    if (c->n > c->nbucket) grow_buckets(c);
+    if (c->n > c->nbucket) resize_buckets(c, c->nbucket * 2);
 }
 
 void oc_drop(objcache *c, int dbi, const void *k, size_t klen) {

@@ -71,6 +71,47 @@ static void test_fill_get_drop(void **state) {
     oc_free(c);
 }
 
+/* Writes only drop: once most entries are gone the tables shrink at the
+ * next release (probes then stay in the CPU cache), and what is left is
+ * still found, dropped and refilled correctly; filling again grows them. */
+static void test_tables_shrink_after_drops(void **state) {
+    (void)state;
+    objcache *c = oc_new(MASK, 64 << 20);
+    char k[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(k, sizeof k, "key:%d", i);
+        fill_str(c, ST_DBI_KEYS, k, "v");
+    }
+    oc_release(c);
+    size_t full = oc_bytes(c);
+    for (int i = 0; i < 20000; i++) {
+        if (i % 1000 == 0) continue;
+        snprintf(k, sizeof k, "key:%d", i);
+        oc_drop(c, ST_DBI_KEYS, k, strlen(k));
+    }
+    oc_release(c);
+    oc_stats st;
+    oc_get_stats(c, &st);
+    assert_int_equal(st.entries, 20);
+    assert_true(oc_bytes(c) * 20 < full);
+    for (int i = 0; i < 20000; i++) {
+        snprintf(k, sizeof k, "key:%d", i);
+        assert_int_equal(has(c, k, i % 1000 == 0 ? "v" : NULL), i % 1000 == 0);
+    }
+    oc_drop(c, ST_DBI_KEYS, "key:5000", 8);
+    assert_false(has(c, "key:5000", NULL));
+    for (int i = 0; i < 20000; i++) {
+        snprintf(k, sizeof k, "key:%d", i);
+        fill_str(c, ST_DBI_KEYS, k, "w");
+    }
+    oc_release(c);
+    assert_true(has(c, "key:19999", "w"));
+    assert_true(has(c, "key:0", "w"));
+    oc_get_stats(c, &st);
+    assert_int_equal(st.entries, 20000);
+    oc_free(c);
+}
+
 static void test_bound_and_item_limit(void **state) {
     (void)state;
     size_t max = 256 << 10;
@@ -360,6 +401,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_get_drop),
         cmocka_unit_test(test_bound_and_item_limit),
+        cmocka_unit_test(test_tables_shrink_after_drops),
         cmocka_unit_test(test_clock_lru),
         cmocka_unit_test(test_clock_lfu),
         cmocka_unit_test(test_lfu_prefers_frequent),
