@@ -11,15 +11,71 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* malloc headers and the node fields; the hash slots (16 bytes at half
- * load) and pending pointer are the 4 * sizeof(void *) added per node. */
-#define NODE_OVERHEAD 48
+struct mt_chunk {
+    mt_chunk *next;
+    size_t used, cap;
+    uint8_t data[];
+};
 
-static mt_node *node_new(int level, const void *k, size_t klen) {
-    mt_node *n = malloc(sizeof(mt_node) + (size_t)level * sizeof(mt_node *) + klen);
+/* Under ASan every allocation gets a chunk of its own, so the sanitizer
+ * still sees each node's and value's bounds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHUNK_BYTES 0
+#else
+#define CHUNK_BYTES MT_ARENA_CHUNK
+#endif
+
+/* n bytes, 8-aligned, from the arena. A request larger than a quarter of a
+ * chunk gets a chunk of its own, linked behind the current one so the
+ * current one's free tail stays in use. */
+static void *arena_alloc(memtable *m, size_t n) {
+    n = (n + 7) & ~(size_t)7;
+    mt_chunk *c = m->chunks;
+    if (c && c->cap - c->used >= n) {
+        void *p = c->data + c->used;
+        c->used += n;
+        return p;
+    }
+    size_t cap = n > CHUNK_BYTES / 4 ? n : CHUNK_BYTES;
+    mt_chunk *nc = malloc(sizeof *nc + cap);
+    if (!nc) return NULL;
+    nc->cap = cap;
+    nc->used = n;
+    if (c && cap != CHUNK_BYTES) {
+        nc->next = c->next;
+        c->next = nc;
+    } else {
+        nc->next = c;
+        m->chunks = nc;
+    }
+    m->bytes += sizeof *nc + cap + 16; /* with malloc's header */
+    return nc->data;
+}
+
+/* Room for a value: the arena's, or malloc's for a large one. */
+static uint8_t *value_alloc(memtable *m, size_t vlen, uint8_t *heap) {
+    *heap = vlen > MT_ARENA_VALUE_MAX;
+    if (!*heap) return arena_alloc(m, vlen ? vlen : 1);
+    uint8_t *p = malloc(vlen);
+    if (p) m->bytes += vlen + 16;
+    return p;
+}
+
+static void value_release(memtable *m, mt_node *n) {
+    if (!n->vheap || !n->val) return;
+    free(n->val);
+    m->bytes -= n->vlen + 16;
+}
+
+/* A node from m's arena; m NULL: a list head, malloc'd so that an empty
+ * memtable holds no arena chunk (and counts no bytes). */
+static mt_node *node_new(memtable *m, int level, const void *k, size_t klen) {
+    size_t sz = sizeof(mt_node) + (size_t)level * sizeof(mt_node *) + klen;
+    mt_node *n = m ? arena_alloc(m, sz) : malloc(sz);
     if (!n) return NULL;
     n->val = NULL;
     n->vlen = 0;
+    n->vheap = 0;
     n->klen = (uint32_t)klen;
     n->level = (uint8_t)level;
     for (int i = 0; i < level; i++) n->next[i] = NULL;
@@ -48,6 +104,7 @@ static int hidx_grow(memtable *m) {
         m->hidx = old;
         return -1;
     }
+    m->bytes += (ncap - ocap) * sizeof *m->hidx;
     m->hcap = ncap;
     m->hcount = 0;
     for (size_t i = 0; i < ocap; i++) {
@@ -95,7 +152,7 @@ memtable *mt_new(int nlists) {
     pthread_mutex_init(&m->link_mu, NULL);
     for (int i = 0; i < nlists; i++) {
         m->lists[i].top = 1;
-        m->lists[i].head = node_new(MT_MAXLEVEL, NULL, 0);
+        m->lists[i].head = node_new(NULL, MT_MAXLEVEL, NULL, 0);
         if (!m->lists[i].head) {
             mt_free(m);
             return NULL;
@@ -104,24 +161,21 @@ memtable *mt_new(int nlists) {
     return m;
 }
 
-static void free_node(mt_node *n) {
-    free(n->val);
-    free(n);
-}
-
 void mt_free(memtable *m) {
     if (!m) return;
     free(m->hidx);
     for (int i = 0; i < m->nlists; i++) {
         mt_list *l = &m->lists[i];
-        for (uint32_t j = 0; j < l->npend; j++) free_node(l->pend[j]);
+        for (uint32_t j = 0; j < l->npend; j++) value_release(m, l->pend[j]);
         free(l->pend);
-        mt_node *n = l->head;
-        while (n) {
-            mt_node *nx = n->next[0];
-            free_node(n);
-            n = nx;
-        }
+        if (!l->head) continue;
+        for (mt_node *n = l->head->next[0]; n; n = n->next[0]) value_release(m, n);
+        free(l->head);
+    }
+    while (m->chunks) {
+        mt_chunk *c = m->chunks;
+        m->chunks = c->next;
+        free(c);
     }
     pthread_mutex_destroy(&m->link_mu);
     free(m);
@@ -139,52 +193,41 @@ static int random_level(memtable *m) {
     return lvl;
 }
 
-static void set_value(memtable *m, mt_node *n, uint8_t *nv, size_t vlen, int tomb) {
-    m->bytes -= n->vlen;
-    free(n->val);
+/* n's value becomes v (or a tombstone). The old value's arena bytes stay
+ * where they are (see memtable.h); a malloc'd one is freed. */
+static int set_value(memtable *m, mt_node *n, const void *v, size_t vlen, int tomb) {
+    uint8_t *nv = NULL, heap = 0;
+    if (!tomb) {
+        nv = value_alloc(m, vlen, &heap);
+        if (!nv) return -1;
+        if (vlen) memcpy(nv, v, vlen);
+    }
+    value_release(m, n);
     n->val = nv;
+    n->vheap = heap;
     n->vlen = tomb ? 0 : (uint32_t)vlen;
-    m->bytes += n->vlen;
+    return 0;
 }
 
 int mt_put(memtable *m, int list, const void *k, size_t klen, const void *v, size_t vlen,
            int tomb) {
     mt_list *l = &m->lists[list];
-    uint8_t *nv = NULL;
-    if (!tomb) {
-        nv = malloc(vlen ? vlen : 1);
-        if (!nv) return -1;
-        if (vlen) memcpy(nv, v, vlen);
-    }
     uint64_t h = hkey(list, k, klen);
     mt_node *hit = find_h(m, list, k, klen, h);
-    if (hit) {
-        set_value(m, hit, nv, vlen, tomb);
-        return 0;
-    }
+    if (hit) return set_value(m, hit, v, vlen, tomb);
     if (l->npend == l->pendcap) {
         uint32_t nc = l->pendcap ? l->pendcap * 2 : 64;
         mt_node **np = realloc(l->pend, (size_t)nc * sizeof *np);
-        if (!np) {
-            free(nv);
-            return -1;
-        }
+        if (!np) return -1;
         m->bytes += (size_t)(nc - l->pendcap) * sizeof *np;
         l->pend = np;
         l->pendcap = nc;
     }
+    if ((m->hcount + 1) * 2 > m->hcap && hidx_grow(m) != 0) return -1;
     int lvl = random_level(m);
-    mt_node *n = node_new(lvl, k, klen);
-    if (!n) {
-        free(nv);
-        return -1;
-    }
-    n->val = nv;
-    n->vlen = tomb ? 0 : (uint32_t)vlen;
-    if (hidx_insert(m, list, n, h) != 0) {
-        free_node(n);
-        return -1;
-    }
+    mt_node *n = node_new(m, lvl, k, klen);
+    if (!n || set_value(m, n, v, vlen, tomb) != 0) return -1;
+    hidx_insert(m, list, n, h); /* cannot fail: grown above */
     l->pend[l->npend] = n;
     /* Only the event loop writes a memtable and it is the active one, which
      * no other thread reads; the release pairs with mt_link's acquire for
@@ -192,7 +235,6 @@ int mt_put(memtable *m, int list, const void *k, size_t klen, const void *v, siz
     __atomic_store_n(&l->npend, l->npend + 1, __ATOMIC_RELEASE);
     l->count++;
     m->entries++;
-    m->bytes += NODE_OVERHEAD + 4 * sizeof(void *) + klen + n->vlen + (size_t)lvl * sizeof(void *);
     return 0;
 }
 

@@ -236,11 +236,83 @@ static void test_finger_against_model(void **state) {
     mt_free(mt);
 }
 
+/* Values of every size class (empty, arena-sized, just over the arena's
+ * value limit, larger than a quarter chunk) overwritten in every order and
+ * turned into tombstones: each read gives the last value put, an
+ * overwritten arena value stays readable (iterators rely on it), and the
+ * byte count never falls as arena values are replaced. ASan (one chunk per
+ * allocation there) checks the bounds and that mt_free frees everything. */
+static void fill(uint8_t *b, size_t n, uint32_t seed) {
+    for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(seed * 31 + i * 7);
+}
+
+static void test_value_sizes_and_overwrites(void **state) {
+    (void)state;
+    static const size_t sizes[] = {0, 1, 100, MT_ARENA_VALUE_MAX, MT_ARENA_VALUE_MAX + 1,
+                                   MT_ARENA_CHUNK / 4 + 8, 3 * MT_ARENA_CHUNK};
+    enum { NS = sizeof sizes / sizeof *sizes, NK = 40 };
+    static uint8_t buf[3 * MT_ARENA_CHUNK], want[3 * MT_ARENA_CHUNK];
+    size_t cur[NK];
+    uint32_t seed[NK];
+    int tomb[NK];
+    memtable *mt = mt_new(2);
+    assert_non_null(mt);
+    const uint8_t *kept = NULL;
+    size_t kept_len = 0;
+    for (int round = 0; round < 400; round++) {
+        int k = (int)(rnd() % NK);
+        char key[16];
+        int kl = snprintf(key, sizeof key, "k%d", k);
+        uint64_t before = mt->bytes;
+        if (round % 7 == 3) {
+            assert_int_equal(mt_put(mt, 1, key, (size_t)kl, NULL, 0, 1), 0);
+            tomb[k] = 1;
+        } else {
+            size_t n = sizes[rnd() % NS];
+            seed[k] = rnd();
+            fill(buf, n, seed[k]);
+            mt_node *old = mt_find(mt, 1, key, (size_t)kl);
+            int arena_to_arena = old && !old->vheap && n <= MT_ARENA_VALUE_MAX;
+            if (!kept && old && old->val && !old->vheap && old->vlen == 100) {
+                kept = old->val; /* an arena value about to be replaced */
+                kept_len = old->vlen;
+                memcpy(want, kept, kept_len);
+            }
+            assert_int_equal(mt_put(mt, 1, key, (size_t)kl, buf, n, 0), 0);
+            cur[k] = n;
+            tomb[k] = 0;
+            if (arena_to_arena) assert_true(mt->bytes >= before);
+        }
+        mt_node *n = mt_find(mt, 1, key, (size_t)kl);
+        assert_non_null(n);
+        if (tomb[k]) {
+            assert_null(n->val);
+        } else {
+            assert_int_equal(n->vlen, cur[k]);
+            assert_int_equal(n->vheap, cur[k] > MT_ARENA_VALUE_MAX);
+            fill(buf, cur[k], seed[k]);
+            if (cur[k]) assert_memory_equal(n->val, buf, cur[k]);
+        }
+    }
+    if (kept) assert_memory_equal(kept, want, kept_len);
+    assert_true(mt->bytes > 0);
+    mt_link(mt, -1);
+    int seen = 0;
+    for (mt_node *n = mt_seek_ge(mt, 1, NULL, 0); n; n = mt_next(mt, 1, n)) seen++;
+    assert_true(seen > 0 && seen <= NK);
+    mt_free(mt);
+    /* An empty memtable holds no arena chunk. */
+    memtable *e = mt_new(2);
+    assert_int_equal(e->bytes, 0);
+    mt_free(e);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_link_all_and_free_pending),
         cmocka_unit_test(test_finger_against_model),
+        cmocka_unit_test(test_value_sizes_and_overwrites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
