@@ -769,13 +769,14 @@ static int descend_store(ks *k, uint64_t id, const uint8_t *enc, const uint8_t *
     return rc;
 }
 
-/* descend_store on a RAM copy: the same walk over sorted arrays (a binary
- * search per level by position). The top level's counts must add up to
- * `count`, the zset's size: else ST_CORRUPT, and the caller replaces the
- * copy by a stub and reads the store (until the stub is evicted, so a
+/* descend_store on a RAM copy: the same walk over sorted arrays (by
+ * position, tzm_locate's binary searches). The top level's counts must add
+ * up to `count`, the zset's size: else ST_CORRUPT, and the caller replaces
+ * the copy by a stub and reads the store (until the stub is evicted, so a
  * persistent disagreement does not rebuild the copy on every access). */
 static int descend_mem(const tzm *t, uint64_t count, const uint8_t *enc, const uint8_t *m,
                        size_t ml, int by_rank, uint64_t r, size_t *out, uint64_t *acc) {
+    if (!by_rank) return tzm_locate(t, count, enc, m, ml, out, acc);
     uint64_t total = 0;
     for (size_t i = 0; i < tzm_len(t, LEVELS); i++) total += tzm_count(t, LEVELS, i);
     if (total != count) return ST_CORRUPT;
@@ -791,16 +792,10 @@ static int descend_mem(const tzm *t, uint64_t count, const uint8_t *enc, const u
             if (j < 0) return ST_CORRUPT;
             lo = (size_t)j;
         }
-        if (by_rank) {
-            at = lo;
-            while (*acc + tzm_count(t, l, at) <= r) {
-                *acc += tzm_count(t, l, at);
-                if (++at >= n) return ST_CORRUPT;
-            }
-        } else {
-            at = tzm_block(t, l, enc, m, ml);
-            if (at < lo) return ST_CORRUPT;
-            for (size_t i = lo; i < at; i++) *acc += tzm_count(t, l, i);
+        at = lo;
+        while (*acc + tzm_count(t, l, at) <= r) {
+            *acc += tzm_count(t, l, at);
+            if (++at >= n) return ST_CORRUPT;
         }
     }
     *out = at;
