@@ -985,7 +985,8 @@ static int nearer_end(const uint8_t *fe, const uint8_t *ne, const uint8_t enc[8]
     return (x - a) / (b - a) > 0.5;
 }
 
-/* tz_rank on a zset whose RAM copy knows it has no hashed member: the
+/* tz_rank on a zset whose RAM copy knows it has no hashed member (an
+ * unindexed zset walks at once, walk_rank): the
  * copy gives the level-1 block, and the members of the block before the
  * target are counted in the plain score range (store_count_range: LMDB
  * read in place when no memtable holds a write there), from whichever end
@@ -993,7 +994,9 @@ static int nearer_end(const uint8_t *fe, const uint8_t *ne, const uint8_t enc[8]
  * not apply or the count disagrees with the copy (the iterator decides). */
 static int rank_mem(ks *k, uint64_t id, uint64_t count, const uint8_t enc[8], const uint8_t *m,
                     size_t ml, uint64_t *rank) {
-    tzm *t = mem_of(k, id);
+    int unindexed = 0;
+    tzm *t = mem_of_ex(k, id, &unindexed);
+    if (unindexed) return walk_rank(k, id, count, enc, m, ml, rank);
     size_t at;
     uint64_t acc, n;
     if (!t || tzm_hashed(t) || SKEY_HDR + ml > KS_SUBKEY_MAX ||
@@ -1004,6 +1007,7 @@ static int rank_mem(ks *k, uint64_t id, uint64_t count, const uint8_t enc[8], co
     size_t fml = 0, nml = 0;
     tzm_pos(t, 1, at, &fe, &fm, &fml);
     if (at + 1 < tzm_len(t, 1)) tzm_pos(t, 1, at + 1, &ne, &nm, &nml);
+    if (SKEY_HDR + fml > KS_SUBKEY_MAX || SKEY_HDR + nml > KS_SUBKEY_MAX) return NO_INDEX;
     uint8_t lo[KS_SUBKEY_MAX], hi[KS_SUBKEY_MAX], tk[KS_SUBKEY_MAX];
     size_t lol = skey(lo, id, fe, fm, fml), tkl = skey(tk, id, enc, m, ml), hil;
     if (ne) {
