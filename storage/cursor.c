@@ -279,3 +279,87 @@ void store_cursor_close(store_cursor *c) {
     free(c->cur);
     free(c);
 }
+
+/* Does memtable m hold a key (or tombstone) of dbi in [lo, hi]? (hi too:
+ * whether hi is a key of the view is part of the answer.) */
+static int mem_touches(memtable *m, int dbi, const void *lo, size_t lolen, const void *hi,
+                       size_t hilen) {
+    if (!m) return 0;
+    mt_node *n = mt_seek_ge(m, dbi, lo, lolen);
+    return n && mt_cmp(mt_key(n), n->klen, hi, hilen) <= 0;
+}
+
+/* Where a count_range walk stands against its bounds: 1 when key k is past
+ * the far bound (the walk stops), and *far set when k is that bound. */
+static int past_far(const uint8_t *k, size_t kl, const void *lo, size_t lolen, const void *hi,
+                    size_t hilen, int from_hi, int *far) {
+    int c = from_hi ? mt_cmp(k, kl, lo, lolen) : mt_cmp(k, kl, hi, hilen);
+    if (from_hi ? c > 0 : c < 0) return 0;
+    if (from_hi && c == 0) { /* lo itself is counted, and is the far bound */
+        *far = 1;
+        return 0;
+    }
+    if (!from_hi && c == 0) *far = 1;
+    return 1;
+}
+
+/* store_count_range on LMDB alone: position once, then step comparing
+ * each key with the far bound in place. */
+static int count_mdb(store *s, int dbi, const void *lo, size_t lolen, const void *hi,
+                     size_t hilen, int from_hi, uint64_t max, uint64_t *n, int *far) {
+    MDB_txn *t = store_rtxn(s);
+    MDB_cursor *mc;
+    if (!t || mdb_cursor_open(t, s->dbi[dbi], &mc) != 0) return ST_IO;
+    MDB_val mk = {from_hi ? hilen : lolen, (void *)(from_hi ? hi : lo)}, mv;
+    int rc = mdb_cursor_get(mc, &mk, &mv, MDB_SET_RANGE);
+    if (from_hi) /* the last key < hi */
+        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(mc, &mk, &mv, MDB_LAST)
+             : rc == 0          ? mdb_cursor_get(mc, &mk, &mv, MDB_PREV)
+                                : rc;
+    uint64_t c = 0;
+    while (rc == 0 && c <= max &&
+           !past_far(mk.mv_data, mk.mv_size, lo, lolen, hi, hilen, from_hi, far)) {
+        c++;
+        rc = mdb_cursor_get(mc, &mk, &mv, from_hi ? MDB_PREV : MDB_NEXT);
+    }
+    mdb_cursor_close(mc);
+    if (rc && rc != MDB_NOTFOUND) return store_mdb_rc(rc);
+    *n = c;
+    return ST_OK;
+}
+
+int store_count_range(store *s, int dbi, const void *lo, size_t lolen, const void *hi,
+                      size_t hilen, int from_hi, uint64_t max, uint64_t *n, int *far) {
+    int dummy;
+    if (!far) far = &dummy;
+    *far = 0;
+    *n = 0;
+    if (mt_cmp(lo, lolen, hi, hilen) >= 0) return ST_OK;
+    if (!mem_touches(s->active, dbi, lo, lolen, hi, hilen) &&
+        !mem_touches(s->frozen, dbi, lo, lolen, hi, hilen))
+        return count_mdb(s, dbi, lo, lolen, hi, hilen, from_hi, max, n, far);
+    store_cursor *c;
+    int rc = store_cursor_open(s, dbi, &c);
+    if (rc) return rc;
+    const uint8_t *k, *v;
+    size_t kl, vl;
+    if (from_hi) {
+        rc = store_cursor_seek_rev(c, hi, hilen);
+        if (rc == ST_OK && store_cursor_get(c, &k, &kl, &v, &vl) == ST_OK &&
+            mt_cmp(k, kl, hi, hilen) == 0)
+            rc = store_cursor_prev(c);
+    } else {
+        rc = store_cursor_seek(c, lo, lolen);
+    }
+    uint64_t cnt = 0;
+    while (rc == ST_OK && cnt <= max) {
+        if ((rc = store_cursor_get(c, &k, &kl, &v, &vl)) != ST_OK) break;
+        if (past_far(k, kl, lo, lolen, hi, hilen, from_hi, far)) break;
+        cnt++;
+        rc = from_hi ? store_cursor_prev(c) : store_cursor_next(c);
+    }
+    store_cursor_close(c);
+    if (rc && rc != ST_NOTFOUND) return rc;
+    *n = cnt;
+    return ST_OK;
+}

@@ -123,6 +123,18 @@ int store_cursor_prev(store_cursor *c);
 int store_cursor_get(store_cursor *c, const uint8_t **k, size_t *klen, const uint8_t **v,
                      size_t *vlen);
 void store_cursor_close(store_cursor *c);
+/* How many keys k with lo <= k < hi the merged view holds (what a cursor
+ * would visit), counted stepping up from lo (from_hi 0) or down from hi
+ * (from_hi 1): O(answer) steps, so callers pick the nearer end. Counting
+ * stops past max: *n is then max + 1. *far (if not NULL) tells whether the
+ * bound the walk ends at is itself a key of the view (hi stepping up, lo
+ * stepping down), which the walk sees anyway; meaningful when *n <= max,
+ * and 0 for an empty range (lo >= hi: *n = 0). When neither
+ * memtable holds a key or tombstone in [lo, hi], LMDB is read alone and
+ * its keys are compared in place (no merge, no copies). ST_OK or an
+ * error. */
+int store_count_range(store *s, int dbi, const void *lo, size_t lolen, const void *hi,
+                      size_t hilen, int from_hi, uint64_t max, uint64_t *n, int *far);
 
 /* The first key >= k (rev: the last key <= k) of LMDB alone, below the
  * memtables (k NULL: the first or last key): for sampling, where walking

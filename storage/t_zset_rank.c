@@ -21,6 +21,7 @@
  * index existed) answer by walking from the nearer end. */
 #include "storage/t_zset_rank.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@
 #define LEVELS   TZ_RANK_LEVELS
 #define B        shape_b
 #define NO_INDEX 1 /* private: the zset has no index, walk instead */
+#define SKEY_HDR 17 /* score-index key: id(8) kind(1) score64(8) member */
 
 /* The shape: constants but for tests, which shrink them to reach every
  * level with a few hundred members. */
@@ -767,14 +769,14 @@ static int descend_store(ks *k, uint64_t id, const uint8_t *enc, const uint8_t *
     return rc;
 }
 
-/* descend_store on a RAM copy: the same walk over sorted arrays (a binary
- * search per level by position). The top level's counts must add up to
- * `count`, the zset's size: else ST_CORRUPT, and the caller replaces the
- * copy by a stub and reads the store (until the stub is evicted, so a
+/* descend_store on a RAM copy: the same walk over sorted arrays (by
+ * position, tzm_locate's binary searches). The top level's counts must add
+ * up to `count`, the zset's size: else ST_CORRUPT, and the caller replaces
+ * the copy by a stub and reads the store (until the stub is evicted, so a
  * persistent disagreement does not rebuild the copy on every access). */
-static int descend_mem(const tzm *t, uint64_t id, uint64_t count, const uint8_t *enc,
-                       const uint8_t *m, size_t ml, int by_rank, uint64_t r, fence *out,
-                       uint64_t *acc) {
+static int descend_mem(const tzm *t, uint64_t count, const uint8_t *enc, const uint8_t *m,
+                       size_t ml, int by_rank, uint64_t r, size_t *out, uint64_t *acc) {
+    if (!by_rank) return tzm_locate(t, count, enc, m, ml, out, acc);
     uint64_t total = 0;
     for (size_t i = 0; i < tzm_len(t, LEVELS); i++) total += tzm_count(t, LEVELS, i);
     if (total != count) return ST_CORRUPT;
@@ -790,19 +792,14 @@ static int descend_mem(const tzm *t, uint64_t id, uint64_t count, const uint8_t 
             if (j < 0) return ST_CORRUPT;
             lo = (size_t)j;
         }
-        if (by_rank) {
-            at = lo;
-            while (*acc + tzm_count(t, l, at) <= r) {
-                *acc += tzm_count(t, l, at);
-                if (++at >= n) return ST_CORRUPT;
-            }
-        } else {
-            at = tzm_block(t, l, enc, m, ml);
-            if (at < lo) return ST_CORRUPT;
-            for (size_t i = lo; i < at; i++) *acc += tzm_count(t, l, i);
+        at = lo;
+        while (*acc + tzm_count(t, l, at) <= r) {
+            *acc += tzm_count(t, l, at);
+            if (++at >= n) return ST_CORRUPT;
         }
     }
-    return fence_from_mem(out, id, t, 1, at);
+    *out = at;
+    return ST_OK;
 }
 
 /* The level-1 fence whose block holds the target (see descend_store), from
@@ -811,7 +808,9 @@ static int descend(ks *k, uint64_t id, uint64_t count, const uint8_t *enc, const
                    size_t ml, int by_rank, uint64_t r, fence *out, uint64_t *acc) {
     tzm *t = mem_of(k, id);
     if (t) {
-        int rc = descend_mem(t, id, count, enc, m, ml, by_rank, r, out, acc);
+        size_t at;
+        int rc = descend_mem(t, count, enc, m, ml, by_rank, r, &at, acc);
+        if (rc == ST_OK) return fence_from_mem(out, id, t, 1, at);
         if (rc != ST_CORRUPT) return rc;
         tzm_refuse(k, id);
     }
@@ -965,13 +964,84 @@ static int walk_rank(ks *k, uint64_t id, uint64_t count, const uint8_t enc[8], c
     return rc;
 }
 
+/* Score-index key of a plain member's position (enc NULL: where the plain
+ * range starts). */
+static size_t skey(uint8_t *out, uint64_t id, const uint8_t *enc, const uint8_t *m, size_t ml) {
+    be64_put(out, id);
+    out[8] = TZ_KIND_SCORE;
+    if (!enc) return 9;
+    memcpy(out + 9, enc, 8);
+    if (ml) memcpy(out + SKEY_HDR, m, ml);
+    return SKEY_HDR + ml;
+}
+
+/* Whether (enc) lies nearer the end of a block from (fe) to (ne) than its
+ * start, judged by score (a guess: it only picks the walk's direction).
+ * Without both ends' scores, or with equal ones: no. */
+static int nearer_end(const uint8_t *fe, const uint8_t *ne, const uint8_t enc[8]) {
+    if (!fe || !ne) return 0;
+    double a = num_score64_decode(fe), b = num_score64_decode(ne), x = num_score64_decode(enc);
+    if (!(b > a) || !isfinite(b - a)) return 0;
+    return (x - a) / (b - a) > 0.5;
+}
+
+/* tz_rank on a zset whose RAM copy knows it has no hashed member (an
+ * unindexed zset walks at once, walk_rank): the
+ * copy gives the level-1 block, and the members of the block before the
+ * target are counted in the plain score range (store_count_range: LMDB
+ * read in place when no memtable holds a write there), from whichever end
+ * of the block the scores suggest is nearer. NO_INDEX when this path does
+ * not apply or the count disagrees with the copy (the iterator decides). */
+static int rank_mem(ks *k, uint64_t id, uint64_t count, const uint8_t enc[8], const uint8_t *m,
+                    size_t ml, uint64_t *rank) {
+    int unindexed = 0;
+    tzm *t = mem_of_ex(k, id, &unindexed);
+    if (unindexed) return walk_rank(k, id, count, enc, m, ml, rank);
+    size_t at;
+    uint64_t acc, n;
+    if (!t || tzm_hashed(t) || SKEY_HDR + ml > KS_SUBKEY_MAX ||
+        descend_mem(t, count, enc, m, ml, 0, 0, &at, &acc) != ST_OK)
+        return NO_INDEX;
+    uint64_t bc = tzm_count(t, 1, at);
+    const uint8_t *fe = NULL, *fm = NULL, *ne = NULL, *nm = NULL;
+    size_t fml = 0, nml = 0;
+    tzm_pos(t, 1, at, &fe, &fm, &fml);
+    if (at + 1 < tzm_len(t, 1)) tzm_pos(t, 1, at + 1, &ne, &nm, &nml);
+    if (SKEY_HDR + fml > KS_SUBKEY_MAX || SKEY_HDR + nml > KS_SUBKEY_MAX) return NO_INDEX;
+    uint8_t lo[KS_SUBKEY_MAX], hi[KS_SUBKEY_MAX], tk[KS_SUBKEY_MAX];
+    size_t lol = skey(lo, id, fe, fm, fml), tkl = skey(tk, id, enc, m, ml), hil;
+    if (ne) {
+        hil = skey(hi, id, ne, nm, nml);
+    } else { /* the last block ends with the plain range */
+        hil = skey(hi, id, NULL, NULL, 0);
+        hi[8]++;
+    }
+    if (tkl == lol && memcmp(tk, lo, lol) == 0) { /* the fence's own member */
+        *rank = acc;
+        return ST_OK;
+    }
+    int from_hi = nearer_end(fe, ne, enc), here, rc;
+    if (from_hi) {
+        rc = store_count_range(ks_store(k), ST_DBI_SUB, tk, tkl, hi, hil, 1, bc, &n, &here);
+        if (rc == ST_OK && n > bc) return NO_INDEX;
+        if (rc == ST_OK) *rank = acc + bc - n;
+    } else {
+        rc = store_count_range(ks_store(k), ST_DBI_SUB, lo, lol, tk, tkl, 0, bc, &n, &here);
+        if (rc == ST_OK && n >= bc) return NO_INDEX;
+        if (rc == ST_OK) *rank = acc + n;
+    }
+    return rc == ST_OK && !here ? ST_NOTFOUND : rc;
+}
+
 int tz_rank(ks *k, uint64_t id, uint64_t count, const void *m, size_t mlen, double score,
             uint64_t *rank) {
     uint8_t enc[8];
     num_score64_encode(score, enc);
+    int rc = rank_mem(k, id, count, enc, m, mlen, rank);
+    if (rc != NO_INDEX) return rc;
     fence f = {0};
     uint64_t acc;
-    int rc = descend(k, id, count, enc, m, mlen, 0, 0, &f, &acc);
+    rc = descend(k, id, count, enc, m, mlen, 0, 0, &f, &acc);
     if (rc == NO_INDEX) return walk_rank(k, id, count, enc, m, mlen, rank);
     tz_iter it;
     if (rc == ST_OK && (rc = tz_iter_open(&it, k, id, 0)) == ST_OK) {

@@ -347,6 +347,39 @@ size_t tzm_block(const tzm *t, int level, const uint8_t enc[8], const uint8_t *m
     return lo - 1;
 }
 
+/* Same position (the head is only itself)? */
+static int same_pos(const tent *a, const tent *b) {
+    if (!a->p || !b->p) return a->p == b->p;
+    return a->score == b->score && a->p->mlen == b->p->mlen &&
+           memcmp(a->p->m, b->p->m, a->p->mlen) == 0;
+}
+
+int tzm_locate(const tzm *t, uint64_t count, const uint8_t enc[8], const uint8_t *m, size_t ml,
+               size_t *at, uint64_t *acc) {
+    const tlvl *v = &t->lv[LEVELS];
+    size_t i = tzm_block(t, LEVELS, enc, m, ml);
+    uint64_t total = 0, a = 0;
+    for (size_t j = 0; j < v->n; j++) {
+        if (j == i) a = total;
+        total += v->e[j].count;
+    }
+    if (total != count) return ST_CORRUPT;
+    const tent *up = &v->e[i];
+    for (int l = LEVELS - 1; l >= 1; l--) {
+        v = &t->lv[l];
+        i = tzm_block(t, l, enc, m, ml);
+        /* The blocks before i inside the block above: back to its fence. */
+        for (size_t j = i; !same_pos(&v->e[j], up);) {
+            if (j == 0) return ST_CORRUPT;
+            a += v->e[--j].count;
+        }
+        up = &v->e[i];
+    }
+    *at = i;
+    *acc = a;
+    return ST_OK;
+}
+
 long tzm_find(const tzm *t, int level, const uint8_t *enc, const uint8_t *m, size_t ml) {
     if (t->lv[level].n == 0) return -1;
     if (!enc) return 0;

@@ -64,6 +64,14 @@ uint64_t tzm_count(const tzm *t, int level, size_t i);
 int tzm_pos(const tzm *t, int level, size_t i, const uint8_t **enc, const uint8_t **m, size_t *ml);
 /* The last entry <= (enc, m): the block holding that position. */
 size_t tzm_block(const tzm *t, int level, const uint8_t enc[8], const uint8_t *m, size_t ml);
+/* The level-1 block holding (enc, m) (its index in *at) and the rank of
+ * the block's first member (*acc), in a zset of `count` members: per
+ * level a binary search, then the counts of the blocks before it inside
+ * the block above, summed walking back to that block's fence (a block
+ * spans about B fences of the level below). ST_CORRUPT when the top
+ * level's counts do not add up to count or the levels do not nest. */
+int tzm_locate(const tzm *t, uint64_t count, const uint8_t enc[8], const uint8_t *m, size_t ml,
+               size_t *at, uint64_t *acc);
 /* The entry exactly at (enc, m) (enc NULL: the head, 0), or -1. */
 long tzm_find(const tzm *t, int level, const uint8_t *enc, const uint8_t *m, size_t ml);
 /* Whether the zset may hold hashed (long) members: set when the copy is

@@ -272,12 +272,9 @@ static void turn_check(store_cursor *c, int rc, int want) {
  * walk: every step lands where the model says. A turn moves LMDB's cursor
  * one step instead of searching again, and memtable seeks go through a
  * finger; this is what must not change any answer. */
-static void test_cursor_turns(void **state) {
-    (void)state;
-    char *dir = harness_tmpdir();
-    store *s = open_store(dir, ST_FSYNC_NO);
-    assert_non_null(s);
-    srand(11);
+/* The model's keys in LMDB: a random two thirds of key000..key299,
+ * checkpointed. */
+static void turn_fill(store *s) {
     char k[16];
     for (int i = 0; i < 300; i++) {
         turn_model[i] = rand() % 3 != 0;
@@ -286,8 +283,14 @@ static void test_cursor_turns(void **state) {
     }
     store_commit(s);
     assert_int_equal(store_checkpoint_sync(s), ST_OK);
-    for (int j = 0; j < 200; j++) { /* memtable: tombstones and new keys */
-        int i = rand() % 300;
+}
+
+/* n writes to the memtable (tombstones and new keys) among key<from> ..
+ * key<from + span - 1>, committed. */
+static void turn_churn(store *s, int n, int from, int span) {
+    char k[16];
+    for (int j = 0; j < n; j++) {
+        int i = from + rand() % span;
         snprintf(k, sizeof k, "key%03d", i);
         if (rand() % 2) {
             store_del(s, ST_DBI_KEYS, k, 6);
@@ -298,6 +301,55 @@ static void test_cursor_turns(void **state) {
         }
     }
     store_commit(s);
+}
+
+/* store_count_range against the model: ranges LMDB alone answers (no
+ * memtable write in them) and ranges the memtable touches (writes only in
+ * key100..key199), both directions, with a bound, before and after the
+ * writes are checkpointed. */
+static void count_check(store *s) {
+    char lo[16], hi[16];
+    for (int q = 0; q < 600; q++) {
+        int a = rand() % 301, b = rand() % 301, from_hi = rand() % 2, far;
+        uint64_t max = rand() % 4 ? 1000 : (uint64_t)(rand() % 20), n;
+        snprintf(lo, sizeof lo, "key%03d", a);
+        snprintf(hi, sizeof hi, "key%03d", b);
+        assert_int_equal(store_count_range(s, ST_DBI_KEYS, lo, 6, hi, 6, from_hi, max, &n, &far),
+                         ST_OK);
+        uint64_t want = 0;
+        for (int i = a; i < b; i++) want += turn_model[i] != 0;
+        assert_int_equal(n, want > max ? max + 1 : want);
+        if (a < b && want <= max) /* the walk reached its far bound */
+            assert_int_equal(far, from_hi ? turn_model[a] != 0 : b < 300 && turn_model[b] != 0);
+    }
+}
+
+static void test_count_range(void **state) {
+    (void)state;
+    char *dir = harness_tmpdir();
+    store *s = open_store(dir, ST_FSYNC_NO);
+    assert_non_null(s);
+    srand(12);
+    put_str(s, "kez", "after the range");
+    turn_fill(s);
+    count_check(s);
+    turn_churn(s, 60, 100, 100);
+    count_check(s);
+    assert_int_equal(store_checkpoint_sync(s), ST_OK);
+    count_check(s);
+    store_close(s);
+    harness_rmdir(dir);
+}
+
+static void test_cursor_turns(void **state) {
+    (void)state;
+    char *dir = harness_tmpdir();
+    store *s = open_store(dir, ST_FSYNC_NO);
+    assert_non_null(s);
+    srand(11);
+    char k[16];
+    turn_fill(s);
+    turn_churn(s, 200, 0, 300);
     store_cursor *c;
     assert_int_equal(store_cursor_open(s, ST_DBI_KEYS, &c), ST_OK);
     for (int walk = 0; walk < 400; walk++) {
@@ -413,7 +465,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_reopen), cmocka_unit_test(test_crash_replay),
         cmocka_unit_test(test_torn_tail),      cmocka_unit_test(test_cursor_merge),
-        cmocka_unit_test(test_cursor_turns),
+        cmocka_unit_test(test_cursor_turns),    cmocka_unit_test(test_count_range),
         cmocka_unit_test(test_fault_injection), cmocka_unit_test(test_format_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -500,6 +500,51 @@ static void test_ram_copy_flush(void **state) {
     model_free(&md);
 }
 
+/* A zset without long (hashed) members ranks by counting the score range
+ * (store_count_range): straight from LMDB when no memtable holds a write
+ * in the counted range, else through the merged view. Ranks are checked
+ * with every write in the memtable, after a checkpoint (all from LMDB),
+ * and with a few writes on top of it (both paths in one check). */
+static void test_rank_count_paths(void **state) {
+    fx *f = *state;
+    uint64_t id = ks_new_id(f->k);
+    model md = {0};
+    uint8_t buf[512];
+    rnd_state = 77;
+    for (int round = 0; round < 8; round++) {
+        int nops = round == 0 ? 600 : 25 + round * 10;
+        for (int op = 0; op < nops; op++) {
+            unsigned i = (unsigned)(rnd() % 700);
+            size_t ml;
+            if (i % 5 == 0) { /* up to the longest plain member: 494 bytes */
+                ml = 488 + i % 7;
+                memset(buf, 'L', ml);
+                for (unsigned d = 0, v = i; d < 4; d++, v /= 10) buf[ml - 1 - d] = '0' + v % 10;
+            } else {
+                ml = (size_t)snprintf((char *)buf, sizeof buf, "p%u", i);
+            }
+            double sc = pick_score();
+            long at = model_find(&md, buf, ml);
+            if (rnd() % 4 == 0) {
+                if (at < 0) continue;
+                assert_int_equal(tz_del(f->k, id, buf, ml, md.e[at].score), ST_OK);
+                model_remove(&md, (size_t)at);
+            } else {
+                double old = at >= 0 ? md.e[at].score : 0;
+                assert_int_equal(tz_put(f->k, id, buf, ml, sc, at >= 0 ? &old : NULL), ST_OK);
+                if (at >= 0) model_remove(&md, (size_t)at);
+                model_insert(&md, buf, ml, sc);
+            }
+            assert_int_equal(tz_rank_maintain(f->k, id, md.n), ST_OK);
+        }
+        check_all(f->k, id, &md);
+        assert_int_equal(store_commit(f->s), ST_OK);
+        assert_int_equal(store_checkpoint_sync(f->s), ST_OK);
+        check_all(f->k, id, &md);
+    }
+    model_free(&md);
+}
+
 /* With a RAM copy, level-1 splits wait while the memtable holds many
  * unordered writes (up to 4x the block limit), and the zset's first index
  * write after a checkpoint's freeze splits them all. Ranks stay exact at
@@ -560,6 +605,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_ram_copy_eviction, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_ram_copy_flush, setup_small, teardown_shape),
         cmocka_unit_test_setup_teardown(test_deferred_splits, setup_small, teardown_shape),
+        cmocka_unit_test_setup_teardown(test_rank_count_paths, setup_small, teardown_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
