@@ -51,8 +51,8 @@ struct ks {
     tier *tier;       /* LRU/LFU bookkeeping */
     int lfu;          /* an LFU maxmemory-policy is in force */
     int64_t open_ms;  /* keys not in the tier count as idle since then */
-    void *aux;        /* derived RAM state of a storage module (ks_set_aux) */
-    void (*aux_drop)(void *);
+    void *aux[KS_AUX_SLOTS]; /* derived RAM state of storage modules (ks_set_aux_slot) */
+    void (*aux_drop[KS_AUX_SLOTS])(void *);
 };
 
 static int64_t wall_ms(void) {
@@ -403,17 +403,27 @@ ks *ks_open(store *s, int databases, int *rc) {
 }
 
 static void aux_drop(ks *k) {
-    if (k->aux && k->aux_drop) k->aux_drop(k->aux);
-    k->aux = NULL;
+    for (int i = 0; i < KS_AUX_SLOTS; i++) {
+        if (k->aux[i] && k->aux_drop[i]) k->aux_drop[i](k->aux[i]);
+        k->aux[i] = NULL;
+    }
+}
+
+void *ks_aux_slot(ks *k, int slot) {
+    return k->aux[slot];
+}
+
+void ks_set_aux_slot(ks *k, int slot, void *p, void (*drop)(void *p)) {
+    k->aux[slot] = p;
+    k->aux_drop[slot] = drop;
 }
 
 void *ks_aux(ks *k) {
-    return k->aux;
+    return ks_aux_slot(k, KS_AUX_ZSET_RANK);
 }
 
 void ks_set_aux(ks *k, void *p, void (*drop)(void *p)) {
-    k->aux = p;
-    k->aux_drop = drop;
+    ks_set_aux_slot(k, KS_AUX_ZSET_RANK, p, drop);
 }
 
 void ks_close(ks *k) {

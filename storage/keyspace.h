@@ -77,10 +77,15 @@ void ks_close(ks *k);
 store *ks_store(ks *k);
 int ks_databases(ks *k);
 void ks_set_change_hook(ks *k, ks_change_fn fn, void *ud);
-/* One slot of derived RAM state for a storage module (the RAM copies of
- * zset rank indexes, t_zset_rankmem.c). The keyspace only holds the pointer
- * and calls drop(p) (then forgets it) at ks_close and ks_flushdb, so such
- * state must be rebuildable from the store at any time. */
+/* Slots of derived RAM state for storage modules: the RAM copies of zset
+ * rank indexes (t_zset_rankmem.c; ks_aux / ks_set_aux are its slot) and
+ * the remembered descents of random member picks (cm_pick.c). The keyspace
+ * only holds each pointer and calls drop(p) (then forgets it) at ks_close
+ * and ks_flushdb, so such state must be rebuildable from the store at any
+ * time. */
+enum { KS_AUX_ZSET_RANK, KS_AUX_PICK, KS_AUX_SLOTS };
+void *ks_aux_slot(ks *k, int slot);
+void ks_set_aux_slot(ks *k, int slot, void *p, void (*drop)(void *p));
 void *ks_aux(ks *k);
 void ks_set_aux(ks *k, void *p, void (*drop)(void *p));
 /* The time used for expiry decisions: set once per command (frozen inside

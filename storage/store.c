@@ -370,6 +370,7 @@ void store_poll(store *s) {
     int rc = s->job_rc;
     uint64_t ms = s->job_ms;
     pthread_mutex_unlock(&s->mu);
+    s->space_ms = ms < s->st.checkpoint_last_ms ? ms : s->st.checkpoint_last_ms;
     s->st.checkpoint_last_ms = ms;
     if (rc == ST_OK) {
         /* LMDB now holds the frozen memtable: take a fresh snapshot first,
@@ -453,10 +454,13 @@ void store_cron(store *s, int64_t now) {
      * and again. Space them at least four times their own duration apart:
      * at low write rates that is the configured interval, at high rates the
      * memtable budget decides and each page is rewritten once per many
-     * updates. */
+     * updates. The duration is the shorter of the last two: a checkpoint
+     * that one stall stretched (the disk, the VM, a SIGSTOP of the process)
+     * must not hold the next ones off for four times the stall, while
+     * everything deleted since piles up as tombstones that range reads
+     * step over. */
     int64_t interval = s->checkpoint_ms;
-    if ((int64_t)s->st.checkpoint_last_ms * 4 > interval)
-        interval = (int64_t)s->st.checkpoint_last_ms * 4;
+    if ((int64_t)s->space_ms * 4 > interval) interval = (int64_t)s->space_ms * 4;
     if (!s->frozen && s->active->entries &&
         (now - s->last_freeze_ms >= interval || over_budget(s, 1)))
         store_freeze(s);

@@ -40,6 +40,7 @@ struct store {
     size_t budget;
     size_t max_entries; /* 0: no bound; see store_set_dirty_budget */
     int checkpoint_ms;
+    uint64_t space_ms;  /* the shorter of the last two checkpoints (store_cron) */
     int64_t last_freeze_ms;
     int64_t retry_after_ms;
     uint64_t wal_dirty;  /* bytes written since the last fsync */

@@ -10,8 +10,9 @@
  *
  * Random picks (HRANDFIELD, SRANDMEMBER, SPOP) on an ordered store have no
  * O(1) uniform answer without a rank index; cm_random_entry descends the key
- * space with seeks instead (see its comment), and callers use exact uniform
- * picks over cm_collect for small collections. */
+ * space with seeks instead (cm_pick.c, which remembers the upper levels of
+ * big collections), and callers use exact uniform picks over cm_collect for
+ * small collections. */
 #include "storage/t_hash.h"
 
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "storage/cm_pick.h"
 #include "storage/endian.h"
 
 /* ------------------------------------------------------------------ */
@@ -51,12 +53,17 @@ int cm_put(ks *k, uint64_t id, uint8_t kind, const void *fixed, size_t fixedlen,
     int h;
     size_t kl = ks_member_key(k, id, kind, fixed, fixedlen, member, mlen, key, &h);
     if (hashed) *hashed = h;
-    if (!h) return store_put(ks_store(k), ST_DBI_SUB, key, kl, payload, plen);
-    size_t wl;
-    uint8_t *w = ks_member_value_wrap(member, mlen, payload, plen, &wl);
-    if (!w) return ST_NOMEM;
-    int rc = store_put(ks_store(k), ST_DBI_SUB, key, kl, w, wl);
-    free(w);
+    int rc;
+    if (!h) {
+        rc = store_put(ks_store(k), ST_DBI_SUB, key, kl, payload, plen);
+    } else {
+        size_t wl;
+        uint8_t *w = ks_member_value_wrap(member, mlen, payload, plen, &wl);
+        if (!w) return ST_NOMEM;
+        rc = store_put(ks_store(k), ST_DBI_SUB, key, kl, w, wl);
+        free(w);
+    }
+    if (rc == ST_OK) cm_pick_note_put(k, key, kl);
     return rc;
 }
 
@@ -226,35 +233,6 @@ uint64_t cm_rand_below(uint64_t n) {
     return r % n;
 }
 
-/* The last key having prefix p (plen bytes) into out; ST_NOTFOUND if none. */
-static int last_with_prefix(store_cursor *c, const uint8_t *p, size_t plen, uint8_t *out,
-                            size_t *outlen) {
-    uint8_t up[KS_SUBKEY_MAX];
-    size_t ul = plen;
-    memcpy(up, p, plen);
-    while (ul > 0 && up[ul - 1] == 0xff) ul--;
-    int rc;
-    if (ul == 0) {
-        rc = store_cursor_seek_rev(c, NULL, 0);
-    } else {
-        up[ul - 1]++;
-        rc = store_cursor_seek_rev(c, up, ul);
-    }
-    if (rc) return rc;
-    const uint8_t *k, *v;
-    size_t kl, vl;
-    if ((rc = store_cursor_get(c, &k, &kl, &v, &vl))) return rc;
-    if (ul > 0 && kl == ul && memcmp(k, up, ul) == 0) {
-        /* seek_rev lands on a key equal to the bound: step before it */
-        if ((rc = store_cursor_prev(c))) return rc;
-        if ((rc = store_cursor_get(c, &k, &kl, &v, &vl))) return rc;
-    }
-    if (kl < plen || memcmp(k, p, plen) != 0) return ST_NOTFOUND;
-    memcpy(out, k, kl);
-    *outlen = kl;
-    return ST_OK;
-}
-
 static int copy_owned(const cm_entry *e, cm_owned *out) {
     memset(out, 0, sizeof *out);
     out->buf = malloc(e->klen + e->mlen + e->plen + 1);
@@ -289,147 +267,22 @@ void cm_owned_free(cm_owned *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* A branch the descent expects to hold at most CM_SCAN_EST members (n times
- * the probability of reaching it, over the values of its byte) is walked
- * with cursor steps, which cost a small fraction of a seek, instead of being
- * descended further: up to CM_SCAN_CAP members, one is picked uniformly
- * (reservoir of one) and the branch's exact size enters the probability.
- * That saves the last rounds (three seeks each) and makes the bottom level
- * exact, so fewer draws are refused. */
-#define CM_SCAN_EST 64
-#define CM_SCAN_CAP 256
-
-/* Walk the branch of keys starting with pre (plen bytes) from the cursor's
- * current entry, its first: 1 with *m its size and pick one of its keys
- * chosen uniformly, or 0 (*m untouched) when it has more than CM_SCAN_CAP
- * entries. */
-static int scan_branch(store_cursor *c, const uint8_t *pre, size_t plen, uint8_t *pick,
-                       size_t *pickl, unsigned *m) {
-    const uint8_t *kk, *v;
-    size_t kl, vl;
-    unsigned i = 0;
-    while (store_cursor_get(c, &kk, &kl, &v, &vl) == ST_OK && kl >= plen &&
-           memcmp(kk, pre, plen) == 0 && kl <= KS_SUBKEY_MAX) {
-        if (++i > CM_SCAN_CAP) return 0;
-        if (cm_rand_below(i) == 0) {
-            memcpy(pick, kk, kl);
-            *pickl = kl;
-        }
-        if (store_cursor_next(c) != ST_OK) break;
-    }
-    *m = i;
-    return i > 0;
-}
-
-/* One descent from the range [lo0, hi0] (the first and last keys of the
- * kind). Where lo and hi first differ, draw a "byte" between theirs (with
- * one extra value for lo itself when lo is a proper prefix of hi), seek to
- * prefix·byte, and narrow the range to the branch found there (its first
- * and last keys), or walk that branch when it is small (scan_branch). Each
- * round lengthens the shared prefix, so the walk ends within the key
- * length; a round is a seek, a step back (which branch came before) and a
- * seek to the branch's last key or a walk. *prob gets the exact probability
- * of the key reached: per round, the number of drawable values that lead
- * to the branch over the number of values, times 1/size for a walked
- * branch. */
-static int descend(store_cursor *c, const uint8_t *lo0, size_t lol0, const uint8_t *hi0,
-                   size_t hil0, uint64_t n, uint8_t *lo, size_t *lolp, double *prob) {
-    uint8_t hi[KS_SUBKEY_MAX];
-    size_t lol = lol0, hil = hil0;
-    const uint8_t *kk, *v;
-    size_t kl, vl;
-    int rc;
-    memcpy(lo, lo0, lol0);
-    memcpy(hi, hi0, hil0);
-    *prob = 1.0;
-    while (!(lol == hil && memcmp(lo, hi, lol) == 0)) {
-        size_t p = 0, m = lol < hil ? lol : hil;
-        while (p < m && lo[p] == hi[p]) p++;
-        if (p >= hil) break; /* cannot happen for lo < hi; stay safe */
-        /* values: 0 = lo itself (when lo is a proper prefix), b+1 = byte b */
-        unsigned lov = p == lol ? 0 : lo[p] + 1u;
-        unsigned hiv = hi[p] + 1u;
-        if (hiv < lov) break;
-        unsigned span = hiv - lov + 1;
-        unsigned r = lov + (unsigned)cm_rand_below(span);
-        if (r == 0) {
-            *prob /= span; /* the shorter key itself */
-            break;
-        }
-        uint8_t probe[KS_SUBKEY_MAX];
-        memcpy(probe, hi, p);
-        probe[p] = (uint8_t)(r - 1);
-        if ((rc = store_cursor_seek(c, probe, p + 1))) return rc;
-        if ((rc = store_cursor_get(c, &kk, &kl, &v, &vl))) return rc;
-        if (kl <= p || kl > KS_SUBKEY_MAX || memcmp(kk, probe, p) != 0) break;
-        unsigned bv = kk[p] + 1u;
-        memcpy(lo, kk, kl);
-        lol = kl;
-        /* The values leading here run from just after the previous branch
-         * (the key before this one, if still in range) to this one. */
-        unsigned from = lov;
-        int before = store_cursor_prev(c) == ST_OK;
-        if (before && store_cursor_get(c, &kk, &kl, &v, &vl) == ST_OK && kl >= p &&
-            memcmp(kk, lo, p) == 0)
-            from = (kl == p ? 0 : kk[p] + 1u) + 1;
-        unsigned gap = bv >= from ? bv - from + 1 : 1;
-        *prob *= (double)gap / span;
-        /* A small branch is walked from its first key (one step back); the
-         * estimate of its size takes the branches of this byte as even. */
-        unsigned size = 0;
-        if ((double)n * *prob <= (double)CM_SCAN_EST * gap) {
-            rc = before ? store_cursor_next(c) : store_cursor_seek(c, lo, lol);
-            if (rc == ST_OK) scan_branch(c, lo, p + 1, hi, &hil, &size);
-        }
-        if (size) {
-            *prob /= size;
-            memcpy(lo, hi, hil); /* scan_branch left its pick in hi */
-            lol = hil;
-            break;
-        }
-        if ((rc = last_with_prefix(c, lo, p + 1, hi, &hil))) return rc;
-    }
-    *lolp = lol;
-    return ST_OK;
-}
-
-/* Draw by descent, then accept with probability min(1, 1/(n * p)): keys the
- * descent favours (sparse branches, short keys) are brought down to the
- * uniform 1/n, which removes the large biases; keys in dense branches stay
- * somewhat less likely than 1/n. After CM_RAND_TRIES refusals the last draw
- * is taken. */
-#define CM_RAND_TRIES 64
-
+/* The key comes from cm_pick_key (cm_pick.c); the entry is read back at it
+ * through the same cursor. */
 int cm_random_entry(ks *k, uint64_t id, uint8_t kindbyte, uint64_t n, cm_owned *out) {
-    uint8_t pre[9];
+    uint8_t pre[9], key[KS_SUBKEY_MAX];
     be64_put(pre, id);
     pre[8] = kindbyte;
+    size_t kl;
     store_cursor *c;
     int rc = store_cursor_open(ks_store(k), ST_DBI_SUB, &c);
     if (rc) return rc;
-    /* The kind's first and last keys, shared by every try. */
-    uint8_t lo0[KS_SUBKEY_MAX], hi0[KS_SUBKEY_MAX], key[KS_SUBKEY_MAX];
-    size_t lol0, hil0, kl = 0;
     const uint8_t *kk, *v;
     size_t kkl, vl;
-    if ((rc = store_cursor_seek(c, pre, 9))) goto out;
-    if ((rc = store_cursor_get(c, &kk, &kkl, &v, &vl))) goto out;
-    if (kkl < 9 || memcmp(kk, pre, 9) != 0 || kkl > KS_SUBKEY_MAX) {
-        rc = ST_NOTFOUND;
-        goto out;
-    }
-    memcpy(lo0, kk, kkl);
-    lol0 = kkl;
-    if ((rc = last_with_prefix(c, pre, 9, hi0, &hil0))) goto out;
-    for (int t = 0; t < CM_RAND_TRIES; t++) {
-        double p;
-        if ((rc = descend(c, lo0, lol0, hi0, hil0, n, key, &kl, &p))) goto out;
-        if (n <= 1 || p * (double)n <= 1.0) break;
-        if ((double)(cm_rand64() >> 11) * 0x1.0p-53 * p * (double)n < 1.0) break;
-    }
+    cm_entry e;
+    if ((rc = cm_pick_key(k, c, pre, n, key, &kl))) goto out;
     if ((rc = store_cursor_seek(c, key, kl))) goto out;
     if ((rc = store_cursor_get(c, &kk, &kkl, &v, &vl))) goto out;
-    cm_entry e;
     if ((rc = cm_decode(kk, kkl, v, vl, &e))) goto out;
     rc = copy_owned(&e, out);
 out:

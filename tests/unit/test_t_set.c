@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage/cm_pick.h"
 #include "storage/keyspace.h"
 #include "storage/store.h"
 #include "storage/t_set.h"
@@ -217,6 +218,38 @@ static void test_random_mixed(void **state) {
     assert_int_equal(ints + strs, 30000);
 }
 
+/* Index of member (o) in names[0..n), or -1. */
+static int find_name(char (*names)[24], int n, const cm_owned *o) {
+    for (int j = 0; j < n; j++)
+        if (o->mlen == strlen(names[j]) && memcmp(o->member, names[j], o->mlen) == 0) return j;
+    return -1;
+}
+
+/* draws picks of s, which holds exactly names[0..n) (n <= 1000), come out
+ * close to uniform: the chi-square per degree of freedom stays small and
+ * every member is drawn at least 10 times. */
+static void assert_uniform(ts_set *s, char (*names)[24], int n, int draws) {
+    static int count[1000];
+    assert_true(n <= 1000);
+    memset(count, 0, sizeof count);
+    for (int i = 0; i < draws; i++) {
+        cm_owned o;
+        assert_int_equal(ts_random(s, &o), ST_OK);
+        int hit = find_name(names, n, &o);
+        assert_true(hit >= 0);
+        count[hit]++;
+        cm_owned_free(&o);
+    }
+    double e = (double)draws / n, chi = 0;
+    int least = draws;
+    for (int j = 0; j < n; j++) {
+        chi += (count[j] - e) * (count[j] - e) / e;
+        if (count[j] < least) least = count[j];
+    }
+    assert_true(chi / (n - 1) < 3.0);
+    assert_true(least >= 10);
+}
+
 /* Draws from a set of keys with evenly spread digits (redis-benchmark's
  * element:<12 digits> shape) come out close to uniform: the chi-square per
  * degree of freedom stays small and no member is starved. Before the
@@ -238,26 +271,114 @@ static void test_random_uniform_digits(void **state) {
         if (added) n++;
     }
     assert_int_equal(ts_commit(&s), ST_OK);
-    static int count[N];
-    memset(count, 0, sizeof count);
-    for (int i = 0; i < DRAWS; i++) {
-        cm_owned o;
+    assert_uniform(&s, names, N, DRAWS);
+}
+
+/* Picks remember the upper levels of a big set's key space (cm_pick.c).
+ * Members added afterwards — a new value at a remembered level, one deeper
+ * down, one outside the remembered prefix — are all drawn; removed ones
+ * never are, and a remembered branch that emptied only costs misses. */
+static void test_random_remembered_levels(void **state) {
+    fx *f = *state;
+    ts_set s;
+    assert_int_equal(ts_open(&s, f->k, 0, "w", 1), ST_NOTFOUND);
+    ts_create(&s);
+    enum { N = 3000 };
+    char name[24];
+    int added, removed;
+    for (int i = 0; i < N; i++) {
+        int n = snprintf(name, sizeof name, "k:%04d", i);
+        assert_int_equal(ts_add(&s, name, (size_t)n, &added), ST_OK);
+    }
+    assert_int_equal(ts_commit(&s), ST_OK);
+    cm_owned o;
+    for (int i = 0; i < 200; i++) {
         assert_int_equal(ts_random(&s, &o), ST_OK);
-        int hit = -1;
-        for (int j = 0; j < N && hit < 0; j++)
-            if (o.mlen == strlen(names[j]) && memcmp(o.member, names[j], o.mlen) == 0) hit = j;
-        assert_true(hit >= 0);
-        count[hit]++;
         cm_owned_free(&o);
     }
-    double e = (double)DRAWS / N, chi = 0;
-    int least = DRAWS;
-    for (int j = 0; j < N; j++) {
-        chi += (count[j] - e) * (count[j] - e) / e;
-        if (count[j] < least) least = count[j];
+    cm_pick_stats st;
+    cm_pick_get_stats(f->k, &st);
+    assert_int_equal(st.roots, 1);
+    assert_true(st.nodes >= 4); /* "k:" and its children "k:0" .. "k:2" */
+    /* A new value at the top level, one inside a remembered branch. */
+    static char extra[3][24] = {"k:5000", "k:15", "k:2999x"};
+    for (int j = 0; j < 3; j++)
+        assert_int_equal(ts_add(&s, extra[j], strlen(extra[j]), &added), ST_OK);
+    assert_int_equal(ts_commit(&s), ST_OK);
+    cm_pick_get_stats(f->k, &st);
+    assert_int_equal(st.roots, 1);
+    int seen[3] = {0, 0, 0};
+    for (int i = 0; i < 60000; i++) {
+        assert_int_equal(ts_random(&s, &o), ST_OK);
+        int hit = find_name(extra, 3, &o);
+        if (hit >= 0) seen[hit]++;
+        cm_owned_free(&o);
     }
-    assert_true(chi / (N - 1) < 3.0);
-    assert_true(least >= 10);
+    for (int j = 0; j < 3; j++) assert_true(seen[j] >= 3); /* about 20 each */
+    /* A member outside the remembered prefix: the set is learnt again. */
+    assert_int_equal(ts_add(&s, "j", 1, &added), ST_OK);
+    assert_int_equal(ts_commit(&s), ST_OK);
+    cm_pick_get_stats(f->k, &st);
+    assert_int_equal(st.roots, 0);
+    int seen_j = 0;
+    for (int i = 0; i < 60000; i++) {
+        assert_int_equal(ts_random(&s, &o), ST_OK);
+        seen_j += o.mlen == 1 && o.member[0] == 'j';
+        cm_owned_free(&o);
+    }
+    assert_true(seen_j >= 3);
+    /* Empty the remembered branch "k:1": never drawn, only misses. */
+    for (int i = 1000; i < 2000; i++) {
+        int n = snprintf(name, sizeof name, "k:%04d", i);
+        assert_int_equal(ts_rem(&s, name, (size_t)n, &removed), ST_OK);
+        assert_true(removed);
+    }
+    assert_int_equal(ts_rem(&s, "k:15", 4, &removed), ST_OK);
+    assert_int_equal(ts_commit(&s), ST_OK);
+    uint64_t misses0 = st.misses;
+    for (int i = 0; i < 5000; i++) {
+        assert_int_equal(ts_random(&s, &o), ST_OK);
+        assert_false(o.mlen >= 3 && memcmp(o.member, "k:1", 3) == 0);
+        cm_owned_free(&o);
+    }
+    cm_pick_get_stats(f->k, &st);
+    assert_true(st.misses > misses0);
+    assert_int_equal(st.roots, 1);
+}
+
+/* Remembered levels learnt on a big set stay close to uniform after most
+ * of it is removed at random (the probabilities are those of the
+ * remembered draw; emptied branches are misses). */
+static void test_random_uniform_after_removals(void **state) {
+    fx *f = *state;
+    ts_set s;
+    assert_int_equal(ts_open(&s, f->k, 0, "v", 1), ST_NOTFOUND);
+    ts_create(&s);
+    enum { N = 3000, KEEP = 1000, DRAWS = 60000 };
+    static char names[N][24];
+    srand(7);
+    int n = 0, added, removed;
+    while (n < N) {
+        int len = snprintf(names[n], sizeof names[n], "element:%012d", rand() % 1000000);
+        assert_int_equal(ts_add(&s, names[n], (size_t)len, &added), ST_OK);
+        if (added) n++;
+    }
+    assert_int_equal(ts_commit(&s), ST_OK);
+    cm_owned o;
+    for (int i = 0; i < 3000; i++) {
+        assert_int_equal(ts_random(&s, &o), ST_OK);
+        cm_owned_free(&o);
+    }
+    /* names[0..KEEP) stay; the rest goes */
+    for (int j = KEEP; j < N; j++) {
+        assert_int_equal(ts_rem(&s, names[j], strlen(names[j]), &removed), ST_OK);
+        assert_true(removed);
+    }
+    assert_int_equal(ts_commit(&s), ST_OK);
+    cm_pick_stats st;
+    cm_pick_get_stats(f->k, &st);
+    assert_int_equal(st.roots, 1);
+    assert_uniform(&s, names, KEEP, DRAWS);
 }
 
 int main(void) {
@@ -267,6 +388,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_empty_deleted_and_persist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_mixed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_uniform_digits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_remembered_levels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_uniform_after_removals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
