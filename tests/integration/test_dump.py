@@ -237,7 +237,10 @@ def test_restore_options_and_errors(r, reference):
 
     got, want = run(r), run(reference)
     assert got == want
-    assert r.object("idletime", "k5") == reference.object("idletime", "k5") == 1000
+    # IDLETIME counts whole seconds from the RESTORE: a second boundary
+    # passed before the OBJECT call (a loaded machine) reads one more.
+    assert 1000 <= r.object("idletime", "k5") <= 1002
+    assert 1000 <= reference.object("idletime", "k5") <= 1002
     assert 99000 < r.pttl("k4") <= 100000
     assert r.get("k4") == b"value"
 
